@@ -132,6 +132,13 @@ pub(crate) struct Running {
     started: Instant,
 }
 
+impl Running {
+    /// The call's id (empty when nothing observes the call).
+    pub(crate) fn call_id(&self) -> &str {
+        self.event.as_ref().map_or("", |e| e.call_id.as_str())
+    }
+}
+
 impl Pipeline {
     /// True when only cost is computed (no ledger, no observer).
     fn is_idle(&self) -> bool {

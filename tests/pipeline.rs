@@ -694,3 +694,99 @@ async fn flush_waits_for_every_event() {
     client.flush_callbacks().await;
     assert_eq!(slow.0.lock().unwrap().len(), 10);
 }
+
+/// Captures the message and fields of every `tracing` event.
+#[derive(Clone, Default)]
+struct Lines(Arc<Mutex<Vec<std::collections::BTreeMap<String, String>>>>);
+
+struct Visit<'a>(&'a mut std::collections::BTreeMap<String, String>);
+
+impl tracing::field::Visit for Visit<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.insert(
+            field.name().to_string(),
+            format!("{value:?}").replace('"', ""),
+        );
+    }
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.0.insert(field.name().to_string(), value.to_string());
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Lines {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let mut fields = std::collections::BTreeMap::new();
+        event.record(&mut Visit(&mut fields));
+        self.0.lock().unwrap().push(fields);
+    }
+}
+
+#[tokio::test]
+async fn the_very_detailed_level_logs_retries_cooldowns_and_fallbacks() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let lines = Lines::default();
+    let _guard =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(lines.clone()));
+    let router = Router::builder()
+        .client(Client::builder().no_env().build().unwrap())
+        .deployment(
+            Deployment::new("gpt", "mock/gpt-4o-mini")
+                .id("busy")
+                .order(1)
+                .mock_response(MockResponse::error(ErrorKind::RateLimit)),
+        )
+        .deployment(
+            Deployment::new("gpt", "mock/gpt-4o-mini")
+                .id("spare")
+                .order(2),
+        )
+        .deployment(
+            Deployment::new("solo", "mock/gpt-4o-mini")
+                .id("down")
+                .mock_response(MockResponse::error(ErrorKind::ServiceUnavailable)),
+        )
+        .fallbacks(litellm::router::Fallbacks::new().fallback("solo", ["gpt"]))
+        .num_retries(1)
+        .retry_after(Duration::ZERO)
+        .log_level(litellm::observe::LogLevel::VeryDetailed)
+        .build()
+        .unwrap();
+    let resp = router
+        .completion("gpt", vec![Message::user("Hi")])
+        .await
+        .unwrap();
+    assert_eq!(resp.meta.deployment_id.as_deref(), Some("spare"));
+    router
+        .completion("solo", vec![Message::user("Hi")])
+        .await
+        .unwrap();
+    let lines = lines.0.lock().unwrap().clone();
+    let find = |msg: &str| {
+        lines
+            .iter()
+            .find(|l| l.get("message").map(String::as_str) == Some(msg))
+            .unwrap_or_else(|| panic!("no '{msg}' line in {lines:#?}"))
+            .clone()
+    };
+    let retry = find("retrying");
+    assert_eq!(retry["deployment"], "busy");
+    assert_eq!(retry["error_kind"], "rate_limit");
+    assert!(retry["call_id"].starts_with("call-"), "{retry:?}");
+    let cool = find("cooling down");
+    assert_eq!(
+        (cool["deployment"].as_str(), cool["reason"].as_str()),
+        ("busy", "rate_limit")
+    );
+    let fallback = find("falling back");
+    assert_eq!(
+        (fallback["from"].as_str(), fallback["to"].as_str()),
+        ("solo", "gpt")
+    );
+    // and one call line per call, with its id
+    let calls: Vec<_> = lines
+        .iter()
+        .filter(|l| l.get("message").map(String::as_str) == Some("llm call"))
+        .collect();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0]["call_id"], retry["call_id"]);
+}

@@ -755,7 +755,8 @@ impl Router {
             Some(&request.messages),
             self.inner.cache.as_ref(),
         )?;
-        let fetch = || self.chat_inner(&request);
+        let call_id = run.call_id();
+        let fetch = || self.chat_inner(&request, call_id);
         let result = match &self.inner.cache {
             Some(c) => {
                 c.chat(&self.cache_group(&request.model), &request, fetch)
@@ -766,7 +767,7 @@ impl Router {
         crate::client::finish(p, run, result)
     }
 
-    async fn chat_inner(&self, request: &ChatRequest) -> Result<ChatResponse> {
+    async fn chat_inner(&self, request: &ChatRequest, call_id: &str) -> Result<ChatResponse> {
         let model = request.model.as_str();
         let opts = &request.options;
         let prompt = self.prompt_tokens(request);
@@ -775,7 +776,7 @@ impl Router {
             return client.chat_with(request, model, opts).await;
         }
         let routed = self
-            .route(model, opts, prompt, false, |a: Attempt| {
+            .route(model, opts, prompt, false, call_id, |a: Attempt| {
                 let req = request;
                 async move { client.chat_with(req, &a.model, &a.options).await }
             })
@@ -794,7 +795,8 @@ impl Router {
             Some(&request.messages),
             self.inner.cache.as_ref(),
         )?;
-        let open = || self.chat_stream_inner(&request);
+        let call_id = run.call_id();
+        let open = || self.chat_stream_inner(&request, call_id);
         let opened = match &self.inner.cache {
             Some(c) => {
                 c.chat_stream(&self.cache_group(&request.model), &request, open)
@@ -811,7 +813,7 @@ impl Router {
         }
     }
 
-    async fn chat_stream_inner(&self, request: &ChatRequest) -> Result<ChatStream> {
+    async fn chat_stream_inner(&self, request: &ChatRequest, call_id: &str) -> Result<ChatStream> {
         let start = std::time::Instant::now();
         let model = request.model.as_str();
         let opts = &request.options;
@@ -821,7 +823,7 @@ impl Router {
             return client.chat_stream_with(request, model, opts).await;
         }
         let routed = self
-            .route(model, opts, prompt, true, |a: Attempt| {
+            .route(model, opts, prompt, true, call_id, |a: Attempt| {
                 let req = request;
                 async move { client.chat_stream_with(req, &a.model, &a.options).await }
             })
@@ -834,6 +836,7 @@ impl Router {
             first: None,
             tokens: 0,
             rules: self.inner.settings.cooldown.clone(),
+            level: self.inner.pipeline.observer.log_level(),
             group_size: self.group_of(model).map_or(1, |g| g.entries.len()),
         };
         Ok(ChatStream::new(tracked, meta).started_at(start))
@@ -858,21 +861,26 @@ impl Router {
             None,
             self.inner.cache.as_ref(),
         )?;
+        let call_id = run.call_id();
         let result = match &self.inner.cache {
             Some(c) => {
                 c.embed(
                     &self.cache_group(&request.model),
                     &request,
-                    |r| async move { self.embed_inner(&r).await },
+                    |r| async move { self.embed_inner(&r, call_id).await },
                 )
                 .await
             }
-            None => self.embed_inner(&request).await,
+            None => self.embed_inner(&request, call_id).await,
         };
         crate::client::finish(p, run, result)
     }
 
-    async fn embed_inner(&self, request: &EmbeddingRequest) -> Result<EmbeddingResponse> {
+    async fn embed_inner(
+        &self,
+        request: &EmbeddingRequest,
+        call_id: &str,
+    ) -> Result<EmbeddingResponse> {
         let model = request.model.as_str();
         let opts = &request.options;
         let client = &self.inner.client;
@@ -880,7 +888,7 @@ impl Router {
             return client.embed_with(request, model, opts).await;
         }
         let routed = self
-            .route(model, opts, None, false, |a: Attempt| {
+            .route(model, opts, None, false, call_id, |a: Attempt| {
                 let req = request;
                 async move { client.embed_with(req, &a.model, &a.options).await }
             })
@@ -901,7 +909,8 @@ impl Router {
             None,
             self.inner.cache.as_ref(),
         )?;
-        let fetch = || self.text_inner(&request);
+        let call_id = run.call_id();
+        let fetch = || self.text_inner(&request, call_id);
         let result = match &self.inner.cache {
             Some(c) => {
                 c.text_completion(&self.cache_group(&request.model), &request, fetch)
@@ -912,7 +921,11 @@ impl Router {
         crate::client::finish(p, run, result)
     }
 
-    async fn text_inner(&self, request: &TextCompletionRequest) -> Result<TextCompletionResponse> {
+    async fn text_inner(
+        &self,
+        request: &TextCompletionRequest,
+        call_id: &str,
+    ) -> Result<TextCompletionResponse> {
         let model = request.model.as_str();
         let opts = &request.options;
         let client = &self.inner.client;
@@ -920,7 +933,7 @@ impl Router {
             return client.text_completion_with(request, model, opts).await;
         }
         let routed = self
-            .route(model, opts, None, false, |a: Attempt| {
+            .route(model, opts, None, false, call_id, |a: Attempt| {
                 let req = request;
                 async move { client.text_completion_with(req, &a.model, &a.options).await }
             })
@@ -961,6 +974,7 @@ impl Router {
         options: &CallOptions,
         prompt_tokens: Option<u64>,
         stream: bool,
+        call_id: &str,
         mut attempt: F,
     ) -> Result<Routed<T>>
     where
@@ -989,6 +1003,7 @@ impl Router {
                     prompt_tokens,
                     stream,
                     deadline,
+                    call_id,
                     &mut attempts,
                     &mut history,
                     &mut attempt,
@@ -1024,7 +1039,13 @@ impl Router {
                 });
             match next {
                 Some(g) if fallbacks.len() < s.max_fallbacks && Instant::now() < deadline => {
-                    tracing::info!(from = %group.name, to = %g.name, error = %err, "falling back");
+                    crate::observe::logging::log_fallback(
+                        self.inner.pipeline.observer.log_level(),
+                        call_id,
+                        &group.name,
+                        &g.name,
+                        err.kind(),
+                    );
                     fallbacks.push(g.name.clone());
                     tried_groups.push(g.name.clone());
                     group = g;
@@ -1044,6 +1065,7 @@ impl Router {
         prompt_tokens: Option<u64>,
         stream: bool,
         deadline: Instant,
+        call_id: &str,
         attempts: &mut u32,
         history: &mut Vec<String>,
         attempt: &mut F,
@@ -1172,9 +1194,9 @@ impl Router {
                     let d = err.details_mut();
                     d.deployment = Some(entry.id.clone());
                     d.model_group = Some(group.name.clone());
-                    record_failure(&entry, &err, &s.cooldown, group.entries.len());
+                    let level = self.inner.pipeline.observer.log_level();
+                    record_failure(&entry, &err, &s.cooldown, level, group.entries.len());
                     history.push(format!("{} ({}): {}", entry.id, group.name, brief(&err)));
-                    tracing::debug!(deployment = %entry.id, error = %err, "attempt failed");
                     if !retry::may_retry(&err, failures, num_retries, s.retry_policy.as_ref()) {
                         return Err(err);
                     }
@@ -1190,6 +1212,14 @@ impl Router {
                     if Instant::now() + wait >= deadline {
                         return Err(err);
                     }
+                    crate::observe::logging::log_retry(
+                        level,
+                        call_id,
+                        Some(&entry.id),
+                        failures,
+                        &crate::observe::EventError::from(&err),
+                        wait,
+                    );
                     if !wait.is_zero() {
                         tokio::time::sleep(wait).await;
                     }
@@ -1391,7 +1421,13 @@ fn merge_options(
     o
 }
 
-fn record_failure(entry: &Entry, err: &Error, rules: &CooldownRules, group_size: usize) {
+fn record_failure(
+    entry: &Entry,
+    err: &Error,
+    rules: &CooldownRules,
+    level: crate::observe::LogLevel,
+    group_size: usize,
+) {
     let minute = minute_of(now_ms());
     let (of_kind, failed, finished) = entry.counters.failure(minute, err.kind());
     let counts = FailureCounts {
@@ -1400,7 +1436,13 @@ fn record_failure(entry: &Entry, err: &Error, rules: &CooldownRules, group_size:
         finished,
     };
     if let Some(d) = cooldown_for(rules, err, counts, group_size) {
-        tracing::info!(deployment = %entry.id, seconds = d.as_secs_f64(), error = %err, "cooling down");
+        crate::observe::logging::log_cooldown(
+            level,
+            &entry.config.model_name,
+            &entry.id,
+            d,
+            err.kind(),
+        );
         entry
             .counters
             .cool_down_until(now_ms() + d.as_millis() as u64);
@@ -1448,6 +1490,7 @@ struct Tracked {
     first: Option<Duration>,
     tokens: u64,
     rules: CooldownRules,
+    level: crate::observe::LogLevel,
     group_size: usize,
 }
 
@@ -1468,7 +1511,7 @@ impl Stream for Tracked {
             }
             Poll::Ready(Some(Err(err))) => {
                 if let Some(g) = this.guard.take() {
-                    record_failure(&g.entry, err, &this.rules, this.group_size);
+                    record_failure(&g.entry, err, &this.rules, this.level, this.group_size);
                 }
             }
             Poll::Ready(None) => {
