@@ -39,6 +39,39 @@
 //!   latency/usage/cost-aware selection, retries by error kind, cooldowns, fallbacks, rpm/tpm
 //!   and parallel limits, pre-call context checks, and Python LiteLLM's `config.yaml`
 //!   ([`Router::from_config_file`]). See [`router`].
+//! - **Savings and visibility**, the same for a `Client` and a `Router` (each call goes through
+//!   one pipeline, which costs nothing when these are off):
+//!   - a response [`cache`] (in memory, keyed by every output-affecting parameter; streams
+//!     replayed; embeddings per input; identical concurrent calls coalesced);
+//!   - [`accounting`]: token counting, a shipped price table (or Python LiteLLM's JSON),
+//!     `ResponseMeta::cost` on every answer, and a [`ledger`](accounting::ledger) of totals per
+//!     user, key, tag, model, deployment and provider with budgets and rpm/tpm quotas checked
+//!     before each call;
+//!   - [`observe`]: async callbacks (plus a JSON-lines logger and a batching webhook), `tracing`
+//!     lines at three levels (`LITELLM_LOG`), and Prometheus metrics rendered by one call.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> litellm::Result<()> {
+//! use std::sync::Arc;
+//! use litellm::accounting::ledger::{Budget, Ledger, Period, Scope};
+//! use litellm::{cache::CacheConfig, observe::Metrics, ChatRequest, Client, Message, Metadata};
+//!
+//! let ledger = Arc::new(Ledger::new().budget(Budget::new(Scope::User("alice".into()), 5.0, Period::Daily)));
+//! let metrics = Metrics::new();
+//! let client = Client::builder()
+//!     .cache(CacheConfig::memory())
+//!     .ledger(ledger.clone())
+//!     .metrics(metrics.clone())
+//!     .build()?;
+//! let req = ChatRequest::new("mock/gpt-4o-mini", vec![Message::user("Hi")])
+//!     .metadata(Metadata::new().user("alice"));
+//! let first = client.chat(req.clone()).await?;
+//! let again = client.chat(req).await?;
+//! assert!(first.meta.cost.unwrap() > 0.0);
+//! assert!(again.meta.cache_hit && again.meta.cost == Some(0.0));
+//! assert!(metrics.render().contains("litellm_cache_hits_total"));
+//! # Ok(()) }
+//! ```
 //!
 //! ## Model strings and credentials
 //!
