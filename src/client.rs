@@ -645,7 +645,11 @@ impl Client {
             None => open().await,
         };
         match opened {
-            Ok(stream) => Ok(p.stream(run, stream)),
+            Ok(stream) => {
+                let model = request.model.clone();
+                let stream = crate::accounting::estimate::complete_stream(stream, model, request);
+                Ok(p.stream(run, stream))
+            }
             Err(e) => {
                 p.fail(run, &e);
                 Err(e)
@@ -719,7 +723,14 @@ impl Client {
     ) -> Result<ChatResponse> {
         let start = Instant::now();
         let (p, cx) = self.resolve(model, options)?;
-        run(start, &cx, options, || p.chat(req, &cx)).await
+        let mut resp = run(start, &cx, options, || p.chat(req, &cx)).await?;
+        crate::accounting::estimate::fill_chat(
+            model,
+            &req.messages,
+            req.tools.as_deref(),
+            &mut resp,
+        );
+        Ok(resp)
     }
 
     /// A streamed chat completion of `req` sent to `model` with `options`.

@@ -330,6 +330,7 @@ impl Pipeline {
             }));
         }
         let meta = stream.meta().clone();
+        let call_started = stream.started();
         let started = run.started;
         let pricer: crate::types::stream::Pricer = {
             let p = self.clone();
@@ -346,7 +347,9 @@ impl Pipeline {
             first: None,
             started,
         };
-        ChatStream::new(watched, meta).with_pricer(pricer)
+        ChatStream::new(watched, meta)
+            .started_at(call_started)
+            .with_pricer(pricer)
     }
 }
 

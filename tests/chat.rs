@@ -302,7 +302,9 @@ async fn tool_calls_and_refusal_in_the_response() {
         resp.message().unwrap().refusal.as_deref(),
         Some("I can't help with that.")
     );
-    assert!(resp.usage.is_none());
+    // No usage from the vendor: counted with the tokenizer, and said so.
+    assert!(resp.meta.usage_estimated);
+    assert!(resp.usage.is_some_and(|u| u.prompt_tokens > 0));
 }
 
 #[tokio::test]

@@ -160,6 +160,30 @@ async fn without_vendor_usage_there_is_no_usage_chunk() {
 }
 
 #[tokio::test]
+async fn a_vendor_that_sends_no_usage_gets_a_counted_usage_chunk() {
+    let server = FakeUpstream::start().await;
+    // asked for usage, but the server ignores stream_options
+    server.push(Reply::sse(text_stream(false)));
+    let mut stream = client(&server).chat_stream(request()).await.unwrap();
+    let mut chunks = Vec::new();
+    while let Some(c) = stream.next().await {
+        chunks.push(c.unwrap());
+    }
+    let last = chunks.last().unwrap();
+    assert!(last.choices.is_empty(), "a usage-only last chunk");
+    let usage = last.usage.as_ref().unwrap();
+    // "Hello!" is 2 tokens for gpt-4o-mini (o200k); the prompt "Say hello" as a user message
+    // is 3 (priming) + 3 (message) + 1 ("user") + 2 = 9.
+    assert_eq!((usage.prompt_tokens, usage.completion_tokens), (9, 2));
+    assert_eq!(usage.extra["estimated"], json!(true));
+    assert_eq!(last.id, "chatcmpl-s1");
+    // priced like reported usage, and flagged
+    assert!(stream.meta().usage_estimated);
+    let want = 9.0 * 0.15e-6 + 2.0 * 0.6e-6;
+    assert!((stream.meta().cost.unwrap() - want).abs() < 1e-15);
+}
+
+#[tokio::test]
 async fn tool_call_fragments_assemble() {
     let server = FakeUpstream::start().await;
     let tc = |v: Value| chunk(json!({"tool_calls": [v]}), Value::Null);

@@ -7,7 +7,7 @@
 //! `cl100k_base` as an approximation (their own tokenizers differ by roughly ±15 %). Without
 //! the `tokenizer` feature, every count is an estimate of four characters a token.
 
-use crate::types::{ChatRequest, Content, ContentPart, Message};
+use crate::types::{ChatRequest, Content, ContentPart, Message, Tool};
 
 /// The encoding used for a model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,13 +123,15 @@ pub fn token_counter(model: &str, messages: &[Message]) -> u64 {
 
 /// Tokens of a whole chat request: its messages and its tool definitions.
 pub fn request_tokens(req: &ChatRequest) -> u64 {
-    let model = req.model.as_str();
-    let mut n = token_counter(model, &req.messages);
-    if let Some(tools) = &req.tools {
-        for t in tools {
-            if let Ok(json) = serde_json::to_string(t) {
-                n += count_text(model, &json);
-            }
+    prompt_tokens(&req.model, &req.messages, req.tools.as_deref())
+}
+
+/// Tokens of a prompt for `model`: messages and tool definitions (counted as their JSON).
+pub fn prompt_tokens(model: &str, messages: &[Message], tools: Option<&[Tool]>) -> u64 {
+    let mut n = token_counter(model, messages);
+    for t in tools.into_iter().flatten() {
+        if let Ok(json) = serde_json::to_string(t) {
+            n += count_text(model, &json);
         }
     }
     n
@@ -150,5 +152,50 @@ mod tests {
         // 3 (priming) + 2×3 (messages) + roles + contents
         assert!((3 + 6 + 4..25).contains(&n), "{n}");
         assert!(token_counter("gpt-4o", &[Message::user("x".repeat(4000))]) > 400);
+    }
+
+    /// The message list of OpenAI's cookbook "How to count tokens with tiktoken", whose
+    /// published counts are 129 prompt tokens for gpt-3.5-turbo/gpt-4 and 124 for gpt-4o and
+    /// gpt-4o-mini (as the API's `usage.prompt_tokens` reports them).
+    #[cfg(feature = "tokenizer")]
+    #[test]
+    fn the_cookbook_example_counts_as_openai_bills_it() {
+        let named = |name: &str, text: &str| {
+            let mut m = Message::system(text);
+            m.name = Some(name.to_string());
+            m
+        };
+        let msgs = vec![
+            Message::system(
+                "You are a helpful, pattern-following assistant that translates corporate jargon into plain English.",
+            ),
+            named(
+                "example_user",
+                "New synergies will help drive top-line growth.",
+            ),
+            named(
+                "example_assistant",
+                "Things working well together will increase revenue.",
+            ),
+            named(
+                "example_user",
+                "Let's circle back when we have more bandwidth to touch base on opportunities for increased leverage.",
+            ),
+            named(
+                "example_assistant",
+                "Let's talk later when we're less busy about how to do better.",
+            ),
+            Message::user(
+                "This late pivot means we don't have time to boil the ocean for the client deliverable.",
+            ),
+        ];
+        for model in ["gpt-3.5-turbo", "gpt-4-0613", "openai/gpt-4"] {
+            assert_eq!(token_counter(model, &msgs), 129, "{model}");
+        }
+        for model in ["gpt-4o", "gpt-4o-mini", "azure/gpt-4o-2024-08-06"] {
+            assert_eq!(token_counter(model, &msgs), 124, "{model}");
+        }
+        // The cookbook's string example.
+        assert_eq!(count_text("gpt-4", "tiktoken is great!"), 6);
     }
 }

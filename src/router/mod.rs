@@ -805,7 +805,15 @@ impl Router {
             None => open().await,
         };
         match opened {
-            Ok(stream) => Ok(p.stream(run, stream)),
+            Ok(stream) => {
+                // The tokenizer of the model that answered (a group name says nothing).
+                let model = match stream.meta().model.as_str() {
+                    "" => request.model.clone(),
+                    served => served.to_string(),
+                };
+                let stream = crate::accounting::estimate::complete_stream(stream, model, request);
+                Ok(p.stream(run, stream))
+            }
             Err(e) => {
                 p.fail(run, &e);
                 Err(e)

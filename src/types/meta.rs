@@ -32,6 +32,9 @@ pub struct ResponseMeta {
     pub cache_hit: bool,
     /// The vendor's request id.
     pub request_id: Option<String>,
+    /// The vendor reported no usage, so `usage` was counted with the tokenizers (see
+    /// `accounting::tokens`); for a stream, its added usage chunk carries `"estimated": true`.
+    pub usage_estimated: bool,
 }
 
 impl ResponseMeta {

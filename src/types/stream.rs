@@ -230,6 +230,11 @@ impl ChatStream {
         self
     }
 
+    /// When the call started (what latency and time to first token are measured from).
+    pub(crate) fn started(&self) -> Instant {
+        self.started
+    }
+
     /// Measures latency and time to first token from `start` (the start of the call).
     pub fn started_at(mut self, start: Instant) -> Self {
         self.started = start;
@@ -293,10 +298,15 @@ impl Stream for ChatStream {
                 match &item {
                     Err(_) => this.done = true,
                     Ok(chunk) => {
-                        if let (Some(price), Some(usage)) = (&this.pricer, &chunk.usage)
-                            && this.meta.cost.is_none()
-                        {
-                            this.meta.cost = price(&this.meta, usage);
+                        if let Some(usage) = &chunk.usage {
+                            if usage.extra.contains_key("estimated") {
+                                this.meta.usage_estimated = true;
+                            }
+                            if let Some(price) = &this.pricer
+                                && this.meta.cost.is_none()
+                            {
+                                this.meta.cost = price(&this.meta, usage);
+                            }
                         }
                     }
                 }
