@@ -198,3 +198,31 @@ pub async fn embed(request: EmbeddingRequest) -> Result<EmbeddingResponse> {
 pub async fn text_completion(request: TextCompletionRequest) -> Result<TextCompletionResponse> {
     default_client()?.text_completion(request).await
 }
+
+/// Entry points for the crate's own benchmarks (`benches/`) into internals that are not part
+/// of the public API. Not covered by semver; do not use.
+#[doc(hidden)]
+pub mod __bench {
+    /// Decodes `body` as a server-sent-event stream fed in pieces of `piece` bytes (as a
+    /// socket would deliver it) and returns the number of events and their data bytes.
+    pub fn sse_decode(body: &[u8], piece: usize) -> (usize, usize) {
+        let mut dec = crate::provider::sse::SseDecoder::new(16 * 1024 * 1024);
+        let mut out = std::collections::VecDeque::new();
+        let (mut events, mut bytes) = (0, 0);
+        for chunk in body.chunks(piece.max(1)) {
+            if dec.feed(chunk, &mut out).is_err() {
+                return (events, bytes);
+            }
+            for e in out.drain(..) {
+                events += 1;
+                bytes += e.data.len();
+            }
+        }
+        let _ = dec.finish(&mut out);
+        for e in out.drain(..) {
+            events += 1;
+            bytes += e.data.len();
+        }
+        (events, bytes)
+    }
+}

@@ -942,3 +942,76 @@ async fn max_parallel_requests_queue_calls() {
         "both deployments took their share: {h:?}"
     );
 }
+
+/// Large groups (more than 32 deployments) are not scanned on a first attempt; the picks
+/// must still follow each strategy.
+#[tokio::test]
+async fn large_groups_pick_by_strategy_without_a_scan() {
+    let client = Client::builder().no_env().build().unwrap();
+    // cost-based over 100 deployments: the two cheapest share the calls; when they cool
+    // down, the next price takes over.
+    let mut ds: Vec<Deployment> = (0..98)
+        .map(|i| {
+            Deployment::new("g", "mock/m")
+                .id(format!("d{i}"))
+                .cost_per_token(1e-6 * (2 + i % 5) as f64, 1e-6)
+        })
+        .collect();
+    for id in ["cheap-a", "cheap-b"] {
+        ds.push(
+            Deployment::new("g", "mock/m")
+                .id(id)
+                .cost_per_token(0.5e-6, 1e-6),
+        );
+    }
+    let router = Router::builder()
+        .client(client.clone())
+        .deployments(ds)
+        .routing_strategy(RoutingStrategy::CostBased)
+        .seed(3)
+        .build()
+        .unwrap();
+    let mut seen = HashMap::new();
+    for _ in 0..200 {
+        *seen
+            .entry(router.get_available_deployment("g").unwrap())
+            .or_insert(0) += 1;
+    }
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen.values().all(|&n| n > 50), "{seen:?}");
+
+    // least-busy over 100 deployments with 60 calls in flight: picks go to idle ones.
+    let ds: Vec<Deployment> = (0..100)
+        .map(|i| Deployment::new("g", "mock/m").id(format!("d{i}")))
+        .collect();
+    let router = Router::builder()
+        .client(client)
+        .deployments(ds)
+        .routing_strategy(RoutingStrategy::LeastBusy)
+        .seed(5)
+        .build()
+        .unwrap();
+    let mut open = Vec::new();
+    for _ in 0..60 {
+        let req = ChatRequest::new("g", vec![Message::user("hi")]).mock_response(
+            litellm::MockResponse::text("a b c").chunk_delay(Duration::from_secs(60)),
+        );
+        open.push(router.chat_stream(req).await.unwrap());
+    }
+    let busy: HashMap<String, u32> = router
+        .health()
+        .into_iter()
+        .filter(|h| h.in_flight > 0)
+        .map(|h| (h.id, h.in_flight))
+        .collect();
+    assert_eq!(busy.values().sum::<u32>(), 60);
+    assert!(busy.values().all(|&n| n <= 2), "{busy:?}");
+    let idle_picks = (0..500)
+        .filter(|_| !busy.contains_key(&router.get_available_deployment("g").unwrap()))
+        .count();
+    assert!(
+        idle_picks >= 450,
+        "{idle_picks} of 500 picks were idle deployments"
+    );
+    drop(open);
+}

@@ -90,6 +90,9 @@ struct Group {
     max_input_tokens: Option<u64>,
     /// Per tier, the running sums of the simple-shuffle weights (for a pick by binary search).
     cumulative: Vec<Vec<f64>>,
+    /// Per tier, indices into `entries` by ascending unit cost (unknown prices last), for the
+    /// cost-based pick without a scan.
+    by_cost: Vec<Vec<usize>>,
 }
 
 #[derive(Debug, Default)]
@@ -457,6 +460,7 @@ fn build_groups(
         let max_input_tokens = entries.iter().filter_map(|e| e.max_input_tokens()).max();
         let mut bounds = tiers.clone();
         bounds.push(entries.len());
+        let kind = strategy::WeightKind::of(&entries);
         let cumulative = bounds
             .windows(2)
             .map(|w| {
@@ -464,11 +468,20 @@ fn build_groups(
                 entries[w[0]..w[1]]
                     .iter()
                     .map(|e| {
-                        let wgt = strategy::shuffle_weight(&entries, e);
+                        let wgt = kind.weight(e);
                         sum += if wgt.is_finite() { wgt.max(0.0) } else { 0.0 };
                         sum
                     })
                     .collect()
+            })
+            .collect();
+        let by_cost = bounds
+            .windows(2)
+            .map(|w| {
+                let mut idx: Vec<usize> = (w[0]..w[1]).collect();
+                let cost = |i: usize| entries[i].unit_cost().unwrap_or(f64::INFINITY);
+                idx.sort_by(|&a, &b| cost(a).total_cmp(&cost(b)));
+                idx
             })
             .collect();
         let group = Arc::new(Group {
@@ -477,6 +490,7 @@ fn build_groups(
             tiers,
             max_input_tokens,
             cumulative,
+            by_cost,
         });
         if name.contains('*') {
             groups.wildcards.push(group);
@@ -704,6 +718,28 @@ impl Router {
     /// callback flushed (e.g. a webhook's last batch sent). Call it before the program exits.
     pub async fn flush_callbacks(&self) {
         self.inner.pipeline.observer.callbacks().flush().await;
+    }
+
+    /// The id of the deployment the router would pick now for a call of `model` (a group or
+    /// alias), with the routing strategy, cooldowns and limits applied: Python LiteLLM's
+    /// `get_available_deployment`. `None` when `model` is not a group or no deployment can
+    /// take a call now. Nothing is counted: no call is made.
+    ///
+    /// ```
+    /// use litellm::router::{Deployment, Router};
+    /// let router = Router::builder()
+    ///     .deployment(Deployment::new("gpt-4o", "mock/gpt-4o").id("east"))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(router.get_available_deployment("gpt-4o").as_deref(), Some("east"));
+    /// assert_eq!(router.get_available_deployment("nope"), None);
+    /// ```
+    pub fn get_available_deployment(&self, model: &str) -> Option<String> {
+        let group = self.group_of(model)?;
+        match self.select(&group, &[], &[], None, false) {
+            Selection::Picked(e) | Selection::Busy(e) => Some(e.id.clone()),
+            _ => None,
+        }
     }
 
     /// The live state of every deployment: cooldowns, in-flight calls, this minute's usage,
@@ -1324,6 +1360,46 @@ impl Router {
                     if self.usable(e, tags, prompt, now, minute).is_ok() {
                         return Selection::Picked(e.clone());
                     }
+                }
+            }
+            // Large tiers, first attempt: no scan of the whole tier (see `SAMPLED_TIER`).
+            if tried.is_empty() && hi - lo > strategy::SAMPLED_TIER {
+                let usable = |i: usize| {
+                    self.usable(&group.entries[i], tags, prompt, now, minute)
+                        .is_ok()
+                };
+                let picked = match &s.strategy {
+                    RoutingStrategy::SimpleShuffle => None,
+                    RoutingStrategy::CostBased => strategy::cheapest(
+                        &group.by_cost[t],
+                        &group.entries,
+                        &self.inner.rng,
+                        usable,
+                    ),
+                    other => {
+                        let mut sample = [0usize; strategy::SAMPLE];
+                        let mut n = 0;
+                        for _ in 0..strategy::SAMPLE {
+                            let i = lo + self.inner.rng.below(hi - lo);
+                            if usable(i) {
+                                sample[n] = i;
+                                n += 1;
+                            }
+                        }
+                        (n > 0).then(|| {
+                            strategy::pick(
+                                other,
+                                &group.entries,
+                                &sample[..n],
+                                stream,
+                                minute,
+                                &self.inner.rng,
+                            )
+                        })
+                    }
+                };
+                if let Some(i) = picked {
+                    return Selection::Picked(group.entries[i].clone());
                 }
             }
             let mut fresh = Vec::new();
