@@ -3,6 +3,7 @@
 //! one call here): budgets and quotas before, cost, ledger, callbacks, logs and metrics after.
 //! With nothing configured it does nothing but fill the answer's cost.
 
+use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -33,16 +34,42 @@ pub(crate) struct CostInput<'a> {
 
 /// Prices from a price table (the crate's own unless one is given).
 pub(crate) fn table_pricer(prices: Arc<crate::accounting::PriceTable>) -> CostFn {
+    // Resolving a model's price walks prefixes, dates and aliases (~1 µs); the answer for a
+    // (provider, served model, requested model) is remembered, for up to MEMO_MAX of them.
+    const MEMO_MAX: usize = 4096;
+    type Memo = std::sync::RwLock<HashMap<String, Option<Arc<crate::accounting::ModelPrice>>>>;
+    let memo: Arc<Memo> = Arc::default();
+    thread_local! {
+        static KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
     Arc::new(move |ci: &CostInput<'_>| {
-        prices
-            .usage_cost(
-                Some(ci.meta.provider.as_str()),
-                ci.served,
-                &ci.meta.model,
-                ci.usage,
-                ci.service_tier,
-            )
-            .map(|c| c.total())
+        let provider = ci.meta.provider.as_str();
+        let price = KEY.with(|k| {
+            let mut key = k.borrow_mut();
+            key.clear();
+            for part in [provider, ci.served, ci.meta.model.as_str()] {
+                key.push_str(part);
+                key.push('\u{1}');
+            }
+            let known = memo
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(key.as_str())
+                .cloned();
+            known.unwrap_or_else(|| {
+                let found = prices
+                    .price_for_response(Some(provider), ci.served, &ci.meta.model)
+                    .map(|p| Arc::new(p.clone()));
+                let mut m = memo
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if m.len() < MEMO_MAX {
+                    m.insert(key.clone(), found.clone());
+                }
+                found
+            })
+        });
+        price.map(|p| p.cost(ci.usage, ci.service_tier).total())
     })
 }
 

@@ -167,17 +167,18 @@ const MAX_HINT_SECS: f64 = 86_400.0;
 
 /// The vendor's request id from the usual headers.
 pub fn request_id(headers: &HeaderMap) -> Option<String> {
-    const NAMES: [&str; 6] = [
-        "x-request-id",
-        "request-id",
-        "x-amzn-requestid",
-        "apim-request-id",
-        "mistral-correlation-id",
-        "x-correlation-id",
+    // Static names: a lookup by `&str` would parse the name on every call.
+    static NAMES: [reqwest::header::HeaderName; 6] = [
+        reqwest::header::HeaderName::from_static("x-request-id"),
+        reqwest::header::HeaderName::from_static("request-id"),
+        reqwest::header::HeaderName::from_static("x-amzn-requestid"),
+        reqwest::header::HeaderName::from_static("apim-request-id"),
+        reqwest::header::HeaderName::from_static("mistral-correlation-id"),
+        reqwest::header::HeaderName::from_static("x-correlation-id"),
     ];
     NAMES
         .iter()
-        .find_map(|n| header_str(headers, n))
+        .find_map(|n| headers.get(n).and_then(|v| v.to_str().ok()))
         .map(str::to_string)
 }
 
