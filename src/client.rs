@@ -598,6 +598,12 @@ impl Client {
         Error::bad_request(msg).with_model(model)
     }
 
+    /// Waits until every callback event of calls made so far has been delivered and each
+    /// callback flushed (e.g. a webhook's last batch sent). Call it before the program exits.
+    pub async fn flush_callbacks(&self) {
+        self.inner.pipeline.observer.callbacks().flush().await;
+    }
+
     /// A chat completion for `model` with `messages` and no other parameters.
     pub async fn completion(&self, model: &str, messages: Vec<Message>) -> Result<ChatResponse> {
         self.chat(ChatRequest::new(model, messages)).await
@@ -611,6 +617,7 @@ impl Client {
             &request.model,
             &request.options,
             Some(&request.messages),
+            self.inner.cache.as_ref(),
         )?;
         let fetch = || self.chat_with(&request, &request.model, &request.options);
         let result = match &self.inner.cache {
@@ -630,6 +637,7 @@ impl Client {
             &request.model,
             &request.options,
             Some(&request.messages),
+            self.inner.cache.as_ref(),
         )?;
         let open = || self.chat_stream_with(&request, &request.model, &request.options);
         let opened = match &self.inner.cache {
@@ -657,7 +665,13 @@ impl Client {
     /// Embeddings.
     pub async fn embed(&self, request: EmbeddingRequest) -> Result<EmbeddingResponse> {
         let p = &self.inner.pipeline;
-        let run = p.begin(CallType::Embedding, &request.model, &request.options, None)?;
+        let run = p.begin(
+            CallType::Embedding,
+            &request.model,
+            &request.options,
+            None,
+            self.inner.cache.as_ref(),
+        )?;
         let result = match &self.inner.cache {
             Some(c) => {
                 let (model, options) = (&request.model, &request.options);
@@ -685,6 +699,7 @@ impl Client {
             &request.model,
             &request.options,
             None,
+            self.inner.cache.as_ref(),
         )?;
         let fetch = || self.text_completion_with(&request, &request.model, &request.options);
         let result = match &self.inner.cache {

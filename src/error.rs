@@ -200,6 +200,10 @@ pub struct ErrorDetails {
     pub provider: Option<String>,
     /// Model id as sent to the provider, when known.
     pub model: Option<String>,
+    /// The router deployment that failed last, when routed.
+    pub deployment: Option<String>,
+    /// The router group of that deployment, when routed.
+    pub model_group: Option<String>,
     /// HTTP status of the vendor's answer, or the `http_status_code` of a mid-stream error.
     pub status: Option<u16>,
     /// The vendor's request id (`x-request-id`, `request-id`, `x-amzn-requestid`, …).
@@ -232,6 +236,8 @@ impl fmt::Debug for ErrorDetails {
         opt!(
             provider,
             model,
+            deployment,
+            model_group,
             status,
             request_id,
             retry_after,
@@ -370,6 +376,16 @@ impl Error {
         self.details().model.as_deref()
     }
 
+    /// The router deployment whose attempt failed last, when the call was routed.
+    pub fn deployment(&self) -> Option<&str> {
+        self.details().deployment.as_deref()
+    }
+
+    /// The router group of [`Error::deployment`], when the call was routed.
+    pub fn model_group(&self) -> Option<&str> {
+        self.details().model_group.as_deref()
+    }
+
     /// The message (the vendor's, when the vendor sent one).
     pub fn message(&self) -> &str {
         &self.details().message
@@ -452,6 +468,8 @@ impl Error {
             message: d.message.clone(),
             provider: d.provider.clone(),
             model: d.model.clone(),
+            deployment: d.deployment.clone(),
+            model_group: d.model_group.clone(),
             status: d.status,
             request_id: d.request_id.clone(),
             retry_after: d.retry_after,

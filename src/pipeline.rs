@@ -146,6 +146,7 @@ impl Pipeline {
         model: &str,
         options: &CallOptions,
         messages: Option<&[Message]>,
+        cache: Option<&crate::cache::ResponseCache>,
     ) -> Result<Running> {
         let started = Instant::now();
         if self.is_idle() {
@@ -175,6 +176,7 @@ impl Pipeline {
         };
         let event = self.observer.is_active().then(|| {
             let mut ev = CallEvent::new(call_type, model, options.metadata.clone());
+            ev.cache_checked = cache.is_some_and(|c| c.looks_up(call_type, options));
             if self.observer.detailed() {
                 ev.messages = messages.map(<[Message]>::to_vec);
             }
@@ -241,6 +243,8 @@ impl Pipeline {
         let meta = ResponseMeta {
             provider: err.provider().unwrap_or_default().to_string(),
             model: err.model().unwrap_or_default().to_string(),
+            deployment_id: err.deployment().map(str::to_string),
+            model_group: err.model_group().map(str::to_string),
             ..Default::default()
         };
         self.finish(run, &meta, None, None, Some(err), None, false);

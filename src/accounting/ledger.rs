@@ -2,32 +2,51 @@
 //! provider, user, API key and tag; budgets (maximum spend per period) and quotas (rpm/tpm per
 //! user or key), checked before a call and charged after.
 //!
-//! Counters are atomics (spend in micro-dollars, so sums are exact); each budget and quota
-//! window has its own small lock, so calls of different users never contend. A budget blocks
-//! a call once its spend has reached the limit: spend is charged when a call ends, so calls
-//! already in flight when the limit is reached still finish (and are charged). A quota's `rpm`
-//! is reserved when the call starts, so concurrent calls never exceed it.
+//! All counters live in a [`StateStore`] (the process's memory by default,
+//! [`Ledger::with_store`] to share one store, e.g. with a router), keyed by stable names, so a
+//! shared backend can later hold them for many processes. Spend is kept in whole micro-dollars,
+//! so sums are exact; each budget and quota window has its own small lock, so calls of
+//! different users never contend, and a check and its update are one step.
+//!
+//! **Budgets.** A call is refused with `BudgetExceeded` (and no upstream call) once the spend
+//! of a matching budget has reached its limit in the current period; the error's
+//! `retry_after` is the time to the next period. Spend is charged when a call ends, so
+//! without a reserve, calls already in flight when the limit is reached still finish and are
+//! charged (a budget can be exceeded by what was in flight). With
+//! [`Budget::reserve`], each call holds that much of the budget while it runs: a call is
+//! admitted only while `spent + held + reserve ≤ max`, the hold is released when the call
+//! ends (or its future or stream is dropped) and the real cost charged, so the limit is never
+//! exceeded as long as no call costs more than the reserve.
+//!
+//! **Quotas.** A call is refused with `RateLimit` (and `retry_after` = the time to the next
+//! minute) when a matching quota's `rpm` or `tpm` is used up this minute. The call's request
+//! is counted when it is admitted (so concurrent calls never exceed `rpm`); its tokens when it
+//! ends (so `tpm` blocks the calls after the one that crossed it).
+//!
+//! Periods are UTC calendar periods (hours, days, months) on a monotonic clock: the wall
+//! clock read once, then advanced by tokio's clock.
 //!
 //! ```
-//! use litellm::accounting::ledger::{Budget, Ledger, Period, Quota, Scope, CallKeys};
+//! use litellm::accounting::ledger::{Budget, CallKeys, Dimension, Ledger, Period, Quota, Scope};
 //! let ledger = Ledger::new()
-//!     .budget(Budget::new(Scope::User("alice".into()), 5.0, Period::Daily))
+//!     .budget(Budget::new(Scope::User("alice".into()), 5.0, Period::Daily).reserve(0.05))
 //!     .quota(Quota::new(Scope::Key("team-a".into())).rpm(60));
 //! let keys = CallKeys::new("gpt-4o").user("alice");
 //! let permit = ledger.admit(&keys).unwrap();
 //! ledger.charge(&keys, permit, 1200, 300, 0.0065);
-//! assert_eq!(ledger.totals_for(litellm::accounting::ledger::Dimension::User, "alice").unwrap().requests, 1);
+//! assert_eq!(ledger.totals_for(Dimension::User, "alice").unwrap().requests, 1);
+//! assert!((ledger.budgets_status()[0].spent - 0.0065).abs() < 1e-9);
 //! ```
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::router::state::now_ms;
+use crate::router::state::{LimitCounter, MemoryStore, StateStore, TotalCounters, now_ms};
 
 /// What a total is kept per.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -86,24 +105,13 @@ pub struct Totals {
     pub spend: f64,
 }
 
-#[derive(Debug, Default)]
-struct AtomicTotals {
-    requests: AtomicU64,
-    failures: AtomicU64,
-    input_tokens: AtomicU64,
-    output_tokens: AtomicU64,
-    spend_micros: AtomicU64,
-}
-
-impl AtomicTotals {
-    fn snapshot(&self) -> Totals {
-        Totals {
-            requests: self.requests.load(Ordering::Relaxed),
-            failures: self.failures.load(Ordering::Relaxed),
-            input_tokens: self.input_tokens.load(Ordering::Relaxed),
-            output_tokens: self.output_tokens.load(Ordering::Relaxed),
-            spend: self.spend_micros.load(Ordering::Relaxed) as f64 / 1e6,
-        }
+fn snapshot(t: &TotalCounters) -> Totals {
+    Totals {
+        requests: t.requests.load(Ordering::Relaxed),
+        failures: t.failures.load(Ordering::Relaxed),
+        input_tokens: t.input_tokens.load(Ordering::Relaxed),
+        output_tokens: t.output_tokens.load(Ordering::Relaxed),
+        spend: t.spend_micros.load(Ordering::Relaxed) as f64 / 1e6,
     }
 }
 
@@ -144,6 +152,17 @@ impl Scope {
         }
     }
 
+    /// The scope in a store key: `global`, `user/alice`, …
+    fn key(&self) -> String {
+        match self {
+            Scope::Global => "global".to_string(),
+            Scope::User(u) => format!("user/{u}"),
+            Scope::Key(k) => format!("key/{k}"),
+            Scope::Tag(t) => format!("tag/{t}"),
+            Scope::Model(m) => format!("model/{m}"),
+        }
+    }
+
     fn describe(&self) -> String {
         match self {
             Scope::Global => "global".to_string(),
@@ -171,6 +190,15 @@ pub enum Period {
 }
 
 impl Period {
+    fn as_str(self) -> &'static str {
+        match self {
+            Period::Hourly => "hourly",
+            Period::Daily => "daily",
+            Period::Monthly => "monthly",
+            Period::Lifetime => "lifetime",
+        }
+    }
+
     /// The index of the period `ms` (Unix milliseconds) falls in, and when the next one starts.
     fn window(self, ms: u64) -> (u64, Option<u64>) {
         match self {
@@ -230,6 +258,8 @@ pub struct Budget {
     pub max_spend: f64,
     /// The period.
     pub period: Period,
+    /// USD held per call in flight (0: none); see [`Budget::reserve`].
+    pub reserve: f64,
 }
 
 impl Budget {
@@ -239,7 +269,17 @@ impl Budget {
             scope,
             max_spend,
             period,
+            reserve: 0.0,
         }
+    }
+
+    /// Holds `usd` of the budget for each call while it runs, so concurrent calls cannot
+    /// overspend it: a call is admitted only while `spent + held + usd ≤ max_spend`. Set it to
+    /// the most one call can cost (e.g. `max_tokens` × the output price). Default 0: calls are
+    /// refused only once the spend has reached the limit.
+    pub fn reserve(mut self, usd: f64) -> Self {
+        self.reserve = usd;
+        self
     }
 }
 
@@ -350,23 +390,51 @@ impl CallKeys {
 #[derive(Debug)]
 struct BudgetState {
     budget: Budget,
-    /// (period index, spend in micro-dollars).
-    window: Mutex<(u64, u64)>,
+    counter: Arc<LimitCounter>,
+}
+
+impl BudgetState {
+    fn store_key(&self, i: usize) -> String {
+        format!(
+            "budget/{i}/{}/{}",
+            self.budget.scope.key(),
+            self.budget.period.as_str()
+        )
+    }
 }
 
 #[derive(Debug)]
 struct QuotaState {
     quota: Quota,
-    /// Per scope name: (minute, requests, tokens).
-    windows: Mutex<HashMap<String, (u64, u64, u64)>>,
+    counter: Arc<LimitCounter>,
+}
+
+fn quota_key(i: usize, q: &Quota) -> String {
+    format!("quota/{i}/{}", q.scope.key())
 }
 
 /// A call admitted by [`Ledger::admit`]; hand it back to [`Ledger::charge`] (or
-/// [`Ledger::fail`]) when the call ends.
+/// [`Ledger::fail`]) when the call ends. It holds the budgets' reserves for the call; dropping
+/// it (a cancelled call) gives them back.
 #[derive(Debug)]
 #[must_use]
 pub struct Admission {
-    _private: (),
+    /// (budget counter, period index, micro-dollars held).
+    holds: Vec<(Arc<LimitCounter>, u64, u64)>,
+}
+
+impl Admission {
+    fn release(&mut self) {
+        for (counter, index, held) in self.holds.drain(..) {
+            counter.release(index, held);
+        }
+    }
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        self.release();
+    }
 }
 
 /// The state of a budget, as [`Ledger::budgets_status`] reports it.
@@ -384,34 +452,70 @@ pub struct BudgetStatus {
 }
 
 /// Running totals, budgets and quotas. Share it (`Arc<Ledger>`) between a client and routers.
-#[derive(Debug, Default)]
 pub struct Ledger {
-    totals: RwLock<HashMap<(Dimension, String), Arc<AtomicTotals>>>,
+    store: Arc<dyn StateStore>,
+    /// The totals this ledger has touched (the store holds the counters).
+    totals: RwLock<HashMap<(Dimension, String), Arc<TotalCounters>>>,
     budgets: Vec<BudgetState>,
     quotas: Vec<QuotaState>,
 }
 
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger")
+            .field("budgets", &self.budgets)
+            .field("quotas", &self.quotas)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Ledger {
+    fn default() -> Self {
+        Ledger {
+            store: Arc::new(MemoryStore::new()),
+            totals: RwLock::default(),
+            budgets: Vec::new(),
+            quotas: Vec::new(),
+        }
+    }
+}
+
 impl Ledger {
-    /// An empty ledger (totals only).
+    /// An empty ledger (totals only), its counters in this process's memory.
     pub fn new() -> Ledger {
         Ledger::default()
     }
 
+    /// Keeps the counters in `store` (e.g. the one a router was given with
+    /// `RouterBuilder::state_store`). Two ledgers with the same budgets and quotas on one
+    /// store share their counters.
+    pub fn with_store(mut self, store: Arc<dyn StateStore>) -> Self {
+        for (i, b) in self.budgets.iter_mut().enumerate() {
+            b.counter = store.limit(&b.store_key(i));
+        }
+        for (i, q) in self.quotas.iter_mut().enumerate() {
+            q.counter = store.limit(&quota_key(i, &q.quota));
+        }
+        self.totals = RwLock::default();
+        self.store = store;
+        self
+    }
+
     /// Adds a budget.
     pub fn budget(mut self, budget: Budget) -> Self {
-        self.budgets.push(BudgetState {
+        let mut state = BudgetState {
             budget,
-            window: Mutex::new((u64::MAX, 0)),
-        });
+            counter: Arc::default(),
+        };
+        state.counter = self.store.limit(&state.store_key(self.budgets.len()));
+        self.budgets.push(state);
         self
     }
 
     /// Adds a quota.
     pub fn quota(mut self, quota: Quota) -> Self {
-        self.quotas.push(QuotaState {
-            quota,
-            windows: Mutex::new(HashMap::new()),
-        });
+        let counter = self.store.limit(&quota_key(self.quotas.len(), &quota));
+        self.quotas.push(QuotaState { quota, counter });
         self
     }
 
@@ -420,64 +524,75 @@ impl Ledger {
         !self.budgets.is_empty() || !self.quotas.is_empty()
     }
 
-    /// Checks budgets and quotas before a call: `BudgetExceeded` when a matching budget's spend
-    /// has reached its limit this period, `RateLimit` (with `retry_after` = time to the next
-    /// minute) when a matching quota's rpm or tpm is used up; the call's rpm is reserved.
+    /// Checks budgets and quotas before a call: `BudgetExceeded` when a matching budget is
+    /// spent this period (or has no room for the call's reserve), `RateLimit` (with
+    /// `retry_after` = time to the next minute) when a matching quota's rpm or tpm is used up.
+    /// The call's reserve and its request are taken at once.
     pub fn admit(&self, keys: &CallKeys) -> Result<Admission> {
-        let now = now_ms();
+        self.admit_at(keys, now_ms())
+    }
+
+    fn admit_at(&self, keys: &CallKeys, now: u64) -> Result<Admission> {
+        let mut admission = Admission { holds: Vec::new() };
         for b in &self.budgets {
             if !b.budget.scope.matches(keys) {
                 continue;
             }
             let (index, next) = b.budget.period.window(now);
-            let spent = {
-                let mut w = lock(&b.window);
-                if w.0 != index {
-                    *w = (index, 0);
+            let max = micros(b.budget.max_spend);
+            let reserve = micros(b.budget.reserve);
+            let refused = b.counter.with(index, |w| {
+                let full = w.used >= max
+                    || (reserve > 0 && w.used.saturating_add(w.held).saturating_add(reserve) > max);
+                if full {
+                    Some(w.used)
+                } else {
+                    w.held = w.held.saturating_add(reserve);
+                    None
                 }
-                w.1
-            };
-            if spent >= micros(b.budget.max_spend) {
+            });
+            if let Some(spent) = refused {
                 let mut err = Error::new(
                     ErrorKind::BudgetExceeded,
                     format!(
-                        "the {} budget of ${:.2} per {:?} is spent (${:.4})",
+                        "the {} budget of ${:.2} per {} is spent (${:.4} spent)",
                         b.budget.scope.describe(),
                         b.budget.max_spend,
-                        b.budget.period,
+                        b.budget.period.as_str(),
                         spent as f64 / 1e6
                     ),
                 );
                 if let Some(n) = next {
                     err = err.with_retry_after(Duration::from_millis(n.saturating_sub(now)));
                 }
-                return Err(err);
+                return Err(err); // `admission` gives back the holds taken so far
+            }
+            if reserve > 0 {
+                admission.holds.push((b.counter.clone(), index, reserve));
             }
         }
         let minute = now / 60_000;
         let wait = Duration::from_millis(60_000 - now % 60_000);
-        // Check and reserve under each quota's lock (exact under concurrency); a refused call
-        // gives back what it reserved on earlier quotas.
-        let mut reserved: Vec<(usize, String)> = Vec::new();
-        for (i, q) in self.quotas.iter().enumerate() {
-            let Some(name) = quota_name(&q.quota.scope, keys) else {
+        // Check and count under each quota's lock (exact under concurrency); a refused call
+        // gives back the requests it counted on earlier quotas.
+        let mut counted: Vec<&QuotaState> = Vec::new();
+        for q in &self.quotas {
+            if !q.quota.scope.matches(keys) {
                 continue;
-            };
-            let mut w = lock(&q.windows);
-            let e = w.entry(name.clone()).or_insert((minute, 0, 0));
-            if e.0 != minute {
-                *e = (minute, 0, 0);
             }
-            let (reqs, toks) = (e.1, e.2);
-            if q.quota.rpm.is_some_and(|r| reqs >= r) || q.quota.tpm.is_some_and(|t| toks >= t) {
-                drop(w);
-                for (j, n) in reserved {
-                    let mut w = lock(&self.quotas[j].windows);
-                    if let Some(e) = w.get_mut(&n)
-                        && e.0 == minute
-                    {
-                        e.1 = e.1.saturating_sub(1);
-                    }
+            let refused = q.counter.with(minute, |w| {
+                let full = q.quota.rpm.is_some_and(|r| w.used >= r)
+                    || q.quota.tpm.is_some_and(|t| w.tokens >= t);
+                if full {
+                    Some((w.used, w.tokens))
+                } else {
+                    w.used += 1;
+                    None
+                }
+            });
+            if let Some((reqs, toks)) = refused {
+                for c in counted {
+                    c.counter.release_used(minute, 1);
                 }
                 return Err(Error::new(
                     ErrorKind::RateLimit,
@@ -488,13 +603,13 @@ impl Ledger {
                 )
                 .with_retry_after(wait));
             }
-            e.1 += 1;
-            reserved.push((i, name));
+            counted.push(q);
         }
-        Ok(Admission { _private: () })
+        Ok(admission)
     }
 
-    /// Charges a finished call: totals in every dimension, budgets' spend, quotas' tokens.
+    /// Charges a finished call: totals in every dimension, budgets' spend (releasing the
+    /// call's reserve), quotas' tokens.
     pub fn charge(
         &self,
         keys: &CallKeys,
@@ -503,17 +618,25 @@ impl Ledger {
         output_tokens: u64,
         cost: f64,
     ) {
-        let _ = admission;
-        self.record(keys, false, input_tokens, output_tokens, cost);
+        self.record_at(keys, false, input_tokens, output_tokens, cost, now_ms());
+        drop(admission);
     }
 
-    /// Records a failed call (counted, nothing spent).
+    /// Records a failed call (counted, nothing spent) and releases its reserve.
     pub fn fail(&self, keys: &CallKeys, admission: Admission) {
-        let _ = admission;
-        self.record(keys, true, 0, 0, 0.0);
+        self.record_at(keys, true, 0, 0, 0.0, now_ms());
+        drop(admission);
     }
 
-    fn record(&self, keys: &CallKeys, failed: bool, input: u64, output: u64, cost: f64) {
+    fn record_at(
+        &self,
+        keys: &CallKeys,
+        failed: bool,
+        input: u64,
+        output: u64,
+        cost: f64,
+        now: u64,
+    ) {
         let spend = micros(cost);
         let mut names: Vec<(Dimension, &str)> = vec![(Dimension::Model, keys.model.as_str())];
         names.extend(
@@ -535,16 +658,12 @@ impl Ledger {
             t.output_tokens.fetch_add(output, Ordering::Relaxed);
             t.spend_micros.fetch_add(spend, Ordering::Relaxed);
         }
-        let now = now_ms();
         if spend > 0 {
             for b in &self.budgets {
                 if b.budget.scope.matches(keys) {
                     let (index, _) = b.budget.period.window(now);
-                    let mut w = lock(&b.window);
-                    if w.0 != index {
-                        *w = (index, 0);
-                    }
-                    w.1 = w.1.saturating_add(spend);
+                    b.counter
+                        .with(index, |w| w.used = w.used.saturating_add(spend));
                 }
             }
         }
@@ -552,31 +671,30 @@ impl Ledger {
         if tokens > 0 {
             let minute = now / 60_000;
             for q in &self.quotas {
-                if let Some(name) = quota_name(&q.quota.scope, keys) {
-                    let mut w = lock(&q.windows);
-                    let e = w.entry(name).or_insert((minute, 0, 0));
-                    if e.0 != minute {
-                        *e = (minute, 0, 0);
-                    }
-                    e.2 = e.2.saturating_add(tokens);
+                if q.quota.scope.matches(keys) {
+                    q.counter
+                        .with(minute, |w| w.tokens = w.tokens.saturating_add(tokens));
                 }
             }
         }
     }
 
-    fn totals_entry(&self, dim: Dimension, name: &str) -> Arc<AtomicTotals> {
+    fn totals_entry(&self, dim: Dimension, name: &str) -> Arc<TotalCounters> {
         let key = (dim, name.to_string());
         if let Some(t) = read(&self.totals).get(&key) {
             return t.clone();
         }
-        write(&self.totals).entry(key).or_default().clone()
+        let counters = self
+            .store
+            .totals(&format!("totals/{}/{name}", dim.as_str()));
+        write(&self.totals).entry(key).or_insert(counters).clone()
     }
 
-    /// The totals of one name in one dimension.
+    /// The totals of one name in one dimension (`None` when this ledger has not seen it).
     pub fn totals_for(&self, dim: Dimension, name: &str) -> Option<Totals> {
         read(&self.totals)
             .get(&(dim, name.to_string()))
-            .map(|t| t.snapshot())
+            .map(|t| snapshot(t))
     }
 
     /// Every name's totals in one dimension, sorted by name.
@@ -584,7 +702,7 @@ impl Ledger {
         let mut v: Vec<(String, Totals)> = read(&self.totals)
             .iter()
             .filter(|((d, _), _)| *d == dim)
-            .map(|((_, n), t)| (n.clone(), t.snapshot()))
+            .map(|((_, n), t)| (n.clone(), snapshot(t)))
             .collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
@@ -597,8 +715,12 @@ impl Ledger {
             .iter()
             .map(|b| {
                 let (index, next) = b.budget.period.window(now);
-                let w = lock(&b.window);
-                let spent = if w.0 == index { w.1 as f64 / 1e6 } else { 0.0 };
+                let w = b.counter.peek();
+                let spent = if w.index == index {
+                    w.used as f64 / 1e6
+                } else {
+                    0.0
+                };
                 BudgetStatus {
                     budget: b.budget.clone(),
                     spent,
@@ -626,21 +748,6 @@ impl Ledger {
     }
 }
 
-/// The name a quota counts a call under (each user or key separately), when it applies.
-fn quota_name(scope: &Scope, keys: &CallKeys) -> Option<String> {
-    if !scope.matches(keys) {
-        return None;
-    }
-    Some(match scope {
-        Scope::Global => String::new(),
-        Scope::User(u) | Scope::Key(u) | Scope::Tag(u) | Scope::Model(u) => u.clone(),
-    })
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 fn read<T>(m: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     m.read().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -652,6 +759,7 @@ fn write<T>(m: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicU64;
 
     fn keys(user: &str) -> CallKeys {
         CallKeys {
@@ -757,5 +865,108 @@ mod tests {
         let err = e.admit(&k).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::RateLimit);
         assert!(err.retry_after().unwrap() <= Duration::from_secs(60));
+    }
+
+    #[test]
+    fn a_reserve_makes_the_budget_exact_under_concurrency() {
+        // $1.00 a day, each call holds $0.10 and costs $0.10: exactly 10 calls, however they
+        // interleave; calls in flight count against the budget.
+        let l = Arc::new(
+            Ledger::new().budget(Budget::new(Scope::Global, 1.0, Period::Lifetime).reserve(0.10)),
+        );
+        let admitted = Arc::new(AtomicU64::new(0));
+        let barrier = Arc::new(std::sync::Barrier::new(8));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (l, admitted, barrier) = (l.clone(), admitted.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    let mut held = Vec::new();
+                    for _ in 0..5 {
+                        if let Ok(a) = l.admit(&keys("x")) {
+                            admitted.fetch_add(1, Ordering::Relaxed);
+                            held.push(a);
+                        }
+                    }
+                    for a in held {
+                        l.charge(&keys("x"), a, 10, 10, 0.10);
+                    }
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        assert_eq!(admitted.load(Ordering::Relaxed), 10);
+        let s = &l.budgets_status()[0];
+        assert!((s.spent - 1.0).abs() < 1e-9, "{}", s.spent);
+        assert_eq!(
+            l.admit(&keys("x")).unwrap_err().kind(),
+            ErrorKind::BudgetExceeded
+        );
+    }
+
+    #[test]
+    fn a_cancelled_call_gives_its_reserve_back() {
+        let l = Ledger::new().budget(Budget::new(Scope::Global, 0.25, Period::Daily).reserve(0.1));
+        let a = l.admit(&keys("x")).unwrap();
+        let b = l.admit(&keys("x")).unwrap();
+        // 0.2 held: no room for a third reserve
+        assert_eq!(
+            l.admit(&keys("x")).unwrap_err().kind(),
+            ErrorKind::BudgetExceeded
+        );
+        drop(a); // cancelled: nothing spent, hold released
+        let c = l.admit(&keys("x")).unwrap();
+        l.fail(&keys("x"), b);
+        l.charge(&keys("x"), c, 1, 1, 0.02);
+        assert!((l.budgets_status()[0].spent - 0.02).abs() < 1e-9);
+        // 0.02 spent, nothing held: two more reserves fit, a third does not
+        let (d, e) = (l.admit(&keys("x")).unwrap(), l.admit(&keys("x")).unwrap());
+        assert!(l.admit(&keys("x")).is_err());
+        drop((d, e));
+    }
+
+    #[test]
+    fn budgets_and_quotas_start_over_with_their_period() {
+        let day = 86_400_000u64;
+        let t0 = days_from_civil(2026, 11, 24) as u64 * day + 23 * 3_600_000; // 23:00 UTC
+        let l = Ledger::new()
+            .budget(Budget::new(Scope::User("u".into()), 0.5, Period::Daily))
+            .quota(Quota::new(Scope::User("u".into())).rpm(2));
+        let k = keys("u");
+        let a = l.admit_at(&k, t0).unwrap();
+        l.record_at(&k, false, 1, 1, 0.5, t0);
+        drop(a);
+        let e = l.admit_at(&k, t0 + 1000).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::BudgetExceeded);
+        // refused until midnight, and the error says how long that is
+        assert_eq!(
+            e.retry_after(),
+            Some(Duration::from_millis(3_600_000 - 1000))
+        );
+        assert!(l.admit_at(&k, t0 + 3_600_000 - 1).is_err());
+        // the next day starts from zero; the quota's minute too
+        let next = t0 + 3_600_000;
+        let _a = l.admit_at(&k, next).unwrap();
+        let _b = l.admit_at(&k, next + 1).unwrap();
+        let e = l.admit_at(&k, next + 2).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::RateLimit);
+        assert_eq!(e.retry_after(), Some(Duration::from_millis(60_000 - 2)));
+        assert!(l.admit_at(&k, next + 60_000).is_ok());
+    }
+
+    #[test]
+    fn ledgers_on_one_store_share_their_counters() {
+        let store: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+        let make = || {
+            Ledger::new()
+                .budget(Budget::new(Scope::Global, 1.0, Period::Lifetime))
+                .with_store(store.clone())
+        };
+        let (a, b) = (make(), make());
+        let k = keys("x");
+        a.charge(&k, a.admit(&k).unwrap(), 5, 5, 1.0);
+        assert_eq!(b.admit(&k).unwrap_err().kind(), ErrorKind::BudgetExceeded);
+        b.fail(&k, Admission { holds: Vec::new() });
+        assert_eq!(a.totals_for(Dimension::User, "x").unwrap().requests, 2);
     }
 }

@@ -70,7 +70,7 @@ pub use memory::{
 };
 pub use stream::store_stream;
 
-use crate::error::{Error, ErrorDetails, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 pub use crate::types::CacheControl;
 use crate::types::{
     ChatRequest, ChatResponse, ChatStream, EmbeddingRequest, EmbeddingResponse, ResponseMeta,
@@ -400,26 +400,10 @@ fn encode_vector(v: &[f32]) -> String {
 }
 
 /// A copy of an error for the followers of a coalesced call and for replays: kind, message,
-/// provider, model, status, request id, retry delay, vendor code, type, param and body (the
+/// provider, model, deployment, status, request id, retry delay, vendor code, type, param and body (the
 /// `source` cannot be copied and is left out).
 pub fn share_error(e: &Error) -> Error {
-    let d = e.details();
-    Error::from_details(
-        e.kind(),
-        Box::new(ErrorDetails {
-            message: d.message.clone(),
-            provider: d.provider.clone(),
-            model: d.model.clone(),
-            status: d.status,
-            request_id: d.request_id.clone(),
-            retry_after: d.retry_after,
-            code: d.code.clone(),
-            error_type: d.error_type.clone(),
-            param: d.param.clone(),
-            body: d.body.clone(),
-            source: None,
-        }),
-    )
+    e.clone_shallow()
 }
 
 /// Which calls a cache serves. All on by default.
@@ -685,6 +669,22 @@ impl ResponseCache {
     /// Calls answered by sharing an identical concurrent call's result (no upstream call).
     pub fn coalesced(&self) -> u64 {
         self.coalesced.load(Ordering::Relaxed)
+    }
+
+    /// Whether a call of this type with these options is looked up in the cache (its type is
+    /// cached and it does not set `no_cache`).
+    pub fn looks_up(
+        &self,
+        call_type: crate::observe::CallType,
+        options: &crate::types::CallOptions,
+    ) -> bool {
+        use crate::observe::CallType;
+        let on = match call_type {
+            CallType::Chat | CallType::ChatStream => self.config.calls.chat,
+            CallType::Embedding => self.config.calls.embeddings,
+            CallType::TextCompletion => self.config.calls.text,
+        };
+        on && !options.cache.no_cache
     }
 
     /// The key under which a chat request is cached, or `None` when this call does not use

@@ -370,7 +370,7 @@ impl RouterBuilder {
             .cache
             .clone()
             .map(crate::cache::ResponseCache::new);
-        Ok(Router {
+        let router = Router {
             inner: Arc::new(Inner {
                 client,
                 pipeline,
@@ -382,7 +382,30 @@ impl RouterBuilder {
                 store,
                 rng: Rng::new(self.seed),
             }),
-        })
+        };
+        if let Some(metrics) = &self.observe.metrics {
+            // Cooldown and in-flight gauges, read from the live state at each render. A weak
+            // reference: the registry must not keep the router alive.
+            let weak = Arc::downgrade(&router.inner);
+            metrics.on_render(move |m| {
+                if let Some(inner) = weak.upgrade() {
+                    publish_gauges(&inner, m);
+                }
+            });
+        }
+        Ok(router)
+    }
+}
+
+/// Sets the cooldown and in-flight gauges of every deployment from the router's state.
+fn publish_gauges(inner: &Inner, metrics: &crate::observe::Metrics) {
+    let now = now_ms();
+    let groups = inner.groups.load();
+    for e in groups.by_id.values() {
+        let provider = crate::model::split_model(&e.config.model).map_or("", |(p, _)| p);
+        let labels = crate::observe::metrics::Labels::new(&e.config.model_name, &e.id, provider);
+        metrics.set_cooldown(labels, e.counters.cooling_until(now).is_some());
+        metrics.set_in_flight(labels, i64::from(e.counters.in_flight()));
     }
 }
 
@@ -677,6 +700,12 @@ impl Router {
         self.set_deployments(all)
     }
 
+    /// Waits until every callback event of calls made so far has been delivered and each
+    /// callback flushed (e.g. a webhook's last batch sent). Call it before the program exits.
+    pub async fn flush_callbacks(&self) {
+        self.inner.pipeline.observer.callbacks().flush().await;
+    }
+
     /// The live state of every deployment: cooldowns, in-flight calls, this minute's usage,
     /// latency.
     pub fn health(&self) -> Vec<DeploymentHealth> {
@@ -724,8 +753,17 @@ impl Router {
             &request.model,
             &request.options,
             Some(&request.messages),
+            self.inner.cache.as_ref(),
         )?;
-        crate::client::finish(p, run, self.chat_inner(&request).await)
+        let fetch = || self.chat_inner(&request);
+        let result = match &self.inner.cache {
+            Some(c) => {
+                c.chat(&self.cache_group(&request.model), &request, fetch)
+                    .await
+            }
+            None => fetch().await,
+        };
+        crate::client::finish(p, run, result)
     }
 
     async fn chat_inner(&self, request: &ChatRequest) -> Result<ChatResponse> {
@@ -754,8 +792,17 @@ impl Router {
             &request.model,
             &request.options,
             Some(&request.messages),
+            self.inner.cache.as_ref(),
         )?;
-        match self.chat_stream_inner(&request).await {
+        let open = || self.chat_stream_inner(&request);
+        let opened = match &self.inner.cache {
+            Some(c) => {
+                c.chat_stream(&self.cache_group(&request.model), &request, open)
+                    .await
+            }
+            None => open().await,
+        };
+        match opened {
             Ok(stream) => Ok(p.stream(run, stream)),
             Err(e) => {
                 p.fail(run, &e);
@@ -804,7 +851,13 @@ impl Router {
     /// Embeddings, routed.
     pub async fn embed(&self, request: EmbeddingRequest) -> Result<EmbeddingResponse> {
         let p = &self.inner.pipeline;
-        let run = p.begin(CallType::Embedding, &request.model, &request.options, None)?;
+        let run = p.begin(
+            CallType::Embedding,
+            &request.model,
+            &request.options,
+            None,
+            self.inner.cache.as_ref(),
+        )?;
         let result = match &self.inner.cache {
             Some(c) => {
                 c.embed(
@@ -846,8 +899,17 @@ impl Router {
             &request.model,
             &request.options,
             None,
+            self.inner.cache.as_ref(),
         )?;
-        crate::client::finish(p, run, self.text_inner(&request).await)
+        let fetch = || self.text_inner(&request);
+        let result = match &self.inner.cache {
+            Some(c) => {
+                c.text_completion(&self.cache_group(&request.model), &request, fetch)
+                    .await
+            }
+            None => fetch().await,
+        };
+        crate::client::finish(p, run, result)
     }
 
     async fn text_inner(&self, request: &TextCompletionRequest) -> Result<TextCompletionResponse> {
@@ -1104,9 +1166,12 @@ impl Router {
                         started,
                     });
                 }
-                Err(err) => {
+                Err(mut err) => {
                     drop(guard);
                     failures += 1;
+                    let d = err.details_mut();
+                    d.deployment = Some(entry.id.clone());
+                    d.model_group = Some(group.name.clone());
                     record_failure(&entry, &err, &s.cooldown, group.entries.len());
                     history.push(format!("{} ({}): {}", entry.id, group.name, brief(&err)));
                     tracing::debug!(deployment = %entry.id, error = %err, "attempt failed");

@@ -235,17 +235,124 @@ impl DeploymentCounters {
     }
 }
 
-/// Where deployment counters live. The same id always gets the same counters, so a deployment
-/// updated at run time keeps its state.
+/// The usage of one budget or quota in its current window (a period or a minute).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Window {
+    /// Which window (period index or minute) the numbers belong to.
+    pub(crate) index: u64,
+    /// Spend in micro-dollars (budgets) or calls started (quotas).
+    pub(crate) used: u64,
+    /// Held for calls in flight: micro-dollars (budgets).
+    pub(crate) held: u64,
+    /// Tokens used (quotas).
+    pub(crate) tokens: u64,
+}
+
+/// The counter of one ledger budget or quota: usage that starts over with each window (a
+/// budget's period, a quota's minute). Its methods are the ledger's; a store only creates and
+/// keeps them.
+#[derive(Debug)]
+pub struct LimitCounter {
+    window: Mutex<Window>,
+}
+
+impl Default for LimitCounter {
+    fn default() -> Self {
+        LimitCounter {
+            window: Mutex::new(Window {
+                index: u64::MAX,
+                ..Window::default()
+            }),
+        }
+    }
+}
+
+impl LimitCounter {
+    /// Runs `f` on the window `index` (started from zero when the stored one is older), under
+    /// the counter's lock, so a check and its update are one step.
+    pub(crate) fn with<R>(&self, index: u64, f: impl FnOnce(&mut Window) -> R) -> R {
+        let mut w = self
+            .window
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if w.index != index {
+            *w = Window {
+                index,
+                ..Window::default()
+            };
+        }
+        f(&mut w)
+    }
+
+    /// Gives back `held` of the window `index`'s holds (nothing once a newer window started).
+    pub(crate) fn release(&self, index: u64, held: u64) {
+        let mut w = self.lock();
+        if w.index == index {
+            w.held = w.held.saturating_sub(held);
+        }
+    }
+
+    /// Gives back `n` of the window `index`'s count (nothing once a newer window started).
+    pub(crate) fn release_used(&self, index: u64, n: u64) {
+        let mut w = self.lock();
+        if w.index == index {
+            w.used = w.used.saturating_sub(n);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Window> {
+        self.window
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The window as stored, without moving it to a newer one.
+    pub(crate) fn peek(&self) -> Window {
+        *self
+            .window
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Running totals of one name in one ledger dimension (a user, a key, a model, …).
+#[derive(Debug, Default)]
+pub struct TotalCounters {
+    pub(crate) requests: AtomicU64,
+    pub(crate) failures: AtomicU64,
+    pub(crate) input_tokens: AtomicU64,
+    pub(crate) output_tokens: AtomicU64,
+    pub(crate) spend_micros: AtomicU64,
+}
+
+/// Where live counters are kept: the router's per deployment, the ledger's per budget, quota
+/// and total. The same key always gets the same counters, so a deployment updated at run time
+/// keeps its state, and a ledger and a router built on one store share it.
 pub trait StateStore: Send + Sync + 'static {
     /// The counters of the deployment with this id.
     fn counters(&self, deployment_id: &str) -> Arc<DeploymentCounters>;
+    /// The counter of the ledger budget or quota with this key.
+    fn limit(&self, key: &str) -> Arc<LimitCounter>;
+    /// The ledger totals with this key.
+    fn totals(&self, key: &str) -> Arc<TotalCounters>;
 }
 
 /// Counters in this process (the default store).
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     by_id: Mutex<HashMap<String, Arc<DeploymentCounters>>>,
+    limits: Mutex<HashMap<String, Arc<LimitCounter>>>,
+    totals: Mutex<HashMap<String, Arc<TotalCounters>>>,
+}
+
+fn get_or_default<T: Default>(map: &Mutex<HashMap<String, Arc<T>>>, key: &str) -> Arc<T> {
+    let mut map = map
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(v) = map.get(key) {
+        return v.clone();
+    }
+    map.entry(key.to_string()).or_default().clone()
 }
 
 impl MemoryStore {
@@ -258,11 +365,15 @@ impl MemoryStore {
 impl StateStore for MemoryStore {
     fn counters(&self, deployment_id: &str) -> Arc<DeploymentCounters> {
         // Only called when deployments are added, never on the call path.
-        let mut map = self
-            .by_id
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.entry(deployment_id.to_string()).or_default().clone()
+        get_or_default(&self.by_id, deployment_id)
+    }
+
+    fn limit(&self, key: &str) -> Arc<LimitCounter> {
+        get_or_default(&self.limits, key)
+    }
+
+    fn totals(&self, key: &str) -> Arc<TotalCounters> {
+        get_or_default(&self.totals, key)
     }
 }
 

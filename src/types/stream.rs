@@ -236,7 +236,9 @@ impl ChatStream {
         self
     }
 
-    /// What is known about the call so far.
+    /// What is known about the call so far. Once the usage chunk has passed, `cost` is set
+    /// (when the model's prices are known), so a caller reading the chunks itself gets the
+    /// cost too.
     pub fn meta(&self) -> &ResponseMeta {
         &self.meta
     }
@@ -288,8 +290,15 @@ impl Stream for ChatStream {
                 if this.meta.time_to_first_token.is_none() {
                     this.meta.time_to_first_token = Some(this.started.elapsed());
                 }
-                if item.is_err() {
-                    this.done = true;
+                match &item {
+                    Err(_) => this.done = true,
+                    Ok(chunk) => {
+                        if let (Some(price), Some(usage)) = (&this.pricer, &chunk.usage)
+                            && this.meta.cost.is_none()
+                        {
+                            this.meta.cost = price(&this.meta, usage);
+                        }
+                    }
                 }
                 Poll::Ready(Some(item))
             }

@@ -12,6 +12,7 @@
 
 pub mod eventstream;
 pub mod prism;
+pub mod prometheus;
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
