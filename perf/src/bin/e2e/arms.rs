@@ -185,12 +185,19 @@ struct R0Delta {
 
 // ---- the clients -------------------------------------------------------------------------
 
-/// The prompt of call number `i` (a fixed one for the cache-hit arm).
+/// Numbers the cache-miss arm's prompts, so that no prompt repeats within a process.
+static UNIQUE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The prompt of call number `i` (a fixed one for the cache-hit arm, a never repeated one for
+/// the cache-miss arm).
 pub fn prompt(arm: Arm, i: u64) -> String {
-    if arm == Arm::CacheHit {
-        "Say hello to the benchmark caller".to_string()
-    } else {
-        format!("Say hello to benchmark caller number {i}")
+    match arm {
+        Arm::CacheHit => "Say hello to the benchmark caller".to_string(),
+        Arm::CacheMiss => format!(
+            "Say hello to benchmark caller number {}",
+            UNIQUE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ),
+        _ => format!("Say hello to benchmark caller number {i}"),
     }
 }
 

@@ -70,7 +70,7 @@ impl Opts {
             rounds: 40,
             batch: 500,
             warmup: 1000,
-            bound: Duration::from_millis(5),
+            bound: Duration::from_millis(20),
             step_secs: 1.0,
             start_rate: 2000.0,
             stream_rounds: 20,
@@ -242,6 +242,8 @@ fn main() {
 
     let chat_up = Upstream::start(&upstream::Config::default());
     let clients = Rc::new(Clients::new(chat_up.port));
+    let mut load = serde_json::Map::new();
+    load.insert("start".into(), loadavg().into());
     let mut latency = None;
     if opts.runs("latency") {
         eprintln!("== latency (concurrency 1), {} rounds × {} calls per arm", opts.rounds, opts.batch);
@@ -250,6 +252,7 @@ fn main() {
             measure::latency(&clients, &Arm::ALL, opts.warmup, opts.rounds, opts.batch),
         );
         all["latency"] = serde_json::to_value(&r).expect("json");
+        load.insert("after latency".into(), loadavg().into());
         latency = Some(r);
     }
     let mut python = None;
@@ -286,6 +289,7 @@ fn main() {
             ),
         );
         md.push_str(&report_md::throughput(&r, opts.bound));
+        load.insert("after throughput".into(), loadavg().into());
         all["throughput"] = serde_json::to_value(&r).expect("json");
     }
     drop(clients);
@@ -313,6 +317,7 @@ fn main() {
             );
         }
         all["stream"] = serde_json::Value::Object(streams);
+        load.insert("after stream".into(), loadavg().into());
     }
     if opts.runs("memory") {
         let mut results = Vec::new();
@@ -338,12 +343,18 @@ fn main() {
         }
         md.push_str(&report_md::memory(&results));
         all["memory"] = serde_json::to_value(&results).expect("json");
+        load.insert("after memory".into(), loadavg().into());
     }
     all["elapsed_secs"] = serde_json::json!(started.elapsed().as_secs_f64());
     md.push_str(&format!(
-        "\nWhole run: {:.0} s.\n",
-        started.elapsed().as_secs_f64()
+        "\nWhole run: {:.0} s. Load average (1 min; other processes on the machine count too): {}.\n",
+        started.elapsed().as_secs_f64(),
+        load.iter()
+            .map(|(k, v)| format!("{k} {}", v.as_str().unwrap_or("?")))
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
+    all["loadavg"] = serde_json::Value::Object(load);
     println!("{md}");
     if let Err(e) = std::fs::create_dir_all(&opts.out).and_then(|_| {
         std::fs::write(opts.out.join("e2e.md"), &md)?;
@@ -359,6 +370,14 @@ fn main() {
             opts.out.display()
         );
     }
+}
+
+/// The 1-minute load average, as /proc/loadavg gives it.
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
 }
 
 /// Runs `perf/py/bench_litellm.py` with the venv's Python when it exists.

@@ -277,14 +277,15 @@ pub async fn throughput(
         rate *= coarse;
     }
     // fine steps between each arm's last coarse pass and its first coarse failure
+    let ceiling: Vec<f64> = results.iter().map(|r| r.max_rate * coarse).collect();
     let mut next: Vec<(usize, f64)> = (0..arms.len())
-        .filter(|&i| results[i].max_rate > 0.0)
+        .filter(|&i| results[i].max_rate > 0.0 && results[i].max_rate * coarse <= max_rate)
         .map(|i| (i, results[i].max_rate * fine))
         .collect();
     while !next.is_empty() {
         let mut still = Vec::new();
         for &(i, r) in &next {
-            if r >= results[i].max_rate * coarse * 0.999 {
+            if r >= ceiling[i] * 0.999 {
                 continue;
             }
             let steps = step_twice(&clients, arms[i], r, secs, bound).await;

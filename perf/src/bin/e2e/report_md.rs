@@ -256,7 +256,8 @@ pub fn streaming(results: &[StreamResult], gap: Duration) -> String {
         "### Streaming, 7 chunks, no gap".to_string()
     } else {
         format!(
-            "### Streaming, 7 chunks, {} µs between chunks",
+            "### Streaming, 7 chunks, {} µs asked between chunks (R0's gap/chunk shows what the \
+             upstream's timer delivered)",
             gap.as_micros()
         )
     };
