@@ -72,9 +72,7 @@ impl Config {
         let mut it = args.into_iter();
         while let Some(flag) = it.next() {
             let mut value = |name: &str| -> Result<u64, String> {
-                let v = it
-                    .next()
-                    .ok_or_else(|| format!("{name} needs a value"))?;
+                let v = it.next().ok_or_else(|| format!("{name} needs a value"))?;
                 v.parse::<u64>()
                     .map_err(|_| format!("{name}: not a number: {v}"))
             };
@@ -141,8 +139,18 @@ const MODEL: &str = "gpt-4o-mini-2024-07-18";
 const CREATED: u64 = 1_770_933_883;
 /// The words of the answer: the non-streamed content and, one per chunk, the streamed deltas.
 const WORDS: [&str; 12] = [
-    "Hello", "! This", " is", " a", " benchmark", " answer", " from", " the", " loopback", " server",
-    ",", " done.",
+    "Hello",
+    "! This",
+    " is",
+    " a",
+    " benchmark",
+    " answer",
+    " from",
+    " the",
+    " loopback",
+    " server",
+    ",",
+    " done.",
 ];
 
 impl Bodies {
@@ -338,13 +346,17 @@ async fn handle(
                 full(StatusCode::OK, "application/json", bodies.chat.clone())
             }
         }
-        (Method::POST, "/v1/embeddings") => {
-            full(StatusCode::OK, "application/json", bodies.embeddings.clone())
-        }
+        (Method::POST, "/v1/embeddings") => full(
+            StatusCode::OK,
+            "application/json",
+            bodies.embeddings.clone(),
+        ),
         _ => full(
             StatusCode::NOT_FOUND,
             "application/json",
-            Bytes::from_static(br#"{"error":{"message":"not found","type":"invalid_request_error"}}"#),
+            Bytes::from_static(
+                br#"{"error":{"message":"not found","type":"invalid_request_error"}}"#,
+            ),
         ),
     };
     Ok(resp)

@@ -372,8 +372,11 @@ impl Clients {
             let messages = vec![litellm::Message::user(prompt)];
             let resp = match t {
                 Target::Client(c) => {
-                    c.chat(litellm::ChatRequest::new(format!("openai/{MODEL}"), messages))
-                        .await
+                    c.chat(litellm::ChatRequest::new(
+                        format!("openai/{MODEL}"),
+                        messages,
+                    ))
+                    .await
                 }
                 Target::Router(r) => r.chat(litellm::ChatRequest::new(MODEL, messages)).await,
             }
@@ -429,9 +432,8 @@ impl Clients {
                     .unwrap_or(0))
             }
             Arm::Genai => {
-                let req = genai::chat::ChatRequest::new(vec![genai::chat::ChatMessage::user(
-                    prompt,
-                )]);
+                let req =
+                    genai::chat::ChatRequest::new(vec![genai::chat::ChatMessage::user(prompt)]);
                 let resp = self
                     .genai
                     .exec_chat(MODEL, req, None)
@@ -458,8 +460,11 @@ impl Clients {
             let messages = vec![litellm::Message::user(prompt)];
             let mut s = match t {
                 Target::Client(c) => {
-                    c.chat_stream(litellm::ChatRequest::new(format!("openai/{MODEL}"), messages))
-                        .await
+                    c.chat_stream(litellm::ChatRequest::new(
+                        format!("openai/{MODEL}"),
+                        messages,
+                    ))
+                    .await
                 }
                 Target::Router(r) => {
                     r.chat_stream(litellm::ChatRequest::new(MODEL, messages))
@@ -516,9 +521,8 @@ impl Clients {
                     }
                 }
                 Arm::Genai => {
-                    let req = genai::chat::ChatRequest::new(vec![
-                        genai::chat::ChatMessage::user(prompt),
-                    ]);
+                    let req =
+                        genai::chat::ChatRequest::new(vec![genai::chat::ChatMessage::user(prompt)]);
                     let opts = genai::chat::ChatOptions::default().with_capture_usage(true);
                     let mut s = self
                         .genai
@@ -528,7 +532,9 @@ impl Clients {
                         .stream;
                     while let Some(ev) = s.next().await {
                         let ev = ev.map_err(|e| e.to_string())?;
-                        saw(matches!(&ev, genai::chat::ChatStreamEvent::Chunk(c) if !c.content.is_empty()));
+                        saw(
+                            matches!(&ev, genai::chat::ChatStreamEvent::Chunk(c) if !c.content.is_empty()),
+                        );
                     }
                 }
                 _ => return Err(format!("{arm:?} is not a streaming arm")),
@@ -572,8 +578,11 @@ impl Clients {
         let messages = vec![litellm::Message::user(prompt(arm, i))];
         match self.litellm_target(arm) {
             Some(Target::Client(c)) => {
-                c.chat_stream(litellm::ChatRequest::new(format!("openai/{MODEL}"), messages))
-                    .await
+                c.chat_stream(litellm::ChatRequest::new(
+                    format!("openai/{MODEL}"),
+                    messages,
+                ))
+                .await
             }
             Some(Target::Router(r)) => {
                 r.chat_stream(litellm::ChatRequest::new(MODEL, messages))

@@ -57,6 +57,8 @@ pub struct Opts {
     /// Python: rounds × batch calls per arm.
     py_rounds: u32,
     py_batch: u32,
+    /// Only these arms (all when empty).
+    arms: Vec<Arm>,
 }
 
 const SUITES: [&str; 5] = ["latency", "python", "throughput", "stream", "memory"];
@@ -81,6 +83,7 @@ impl Opts {
             streams: vec![1000, 5000],
             py_rounds: 10,
             py_batch: 200,
+            arms: Vec::new(),
         };
         let mut it = args.into_iter();
         while let Some(a) = it.next() {
@@ -100,11 +103,18 @@ impl Opts {
                 "--p99-bound-ms" => o.bound = Duration::from_secs_f64(val("--p99-bound-ms")? / 1e3),
                 "--step-secs" => o.step_secs = val("--step-secs")?,
                 "--gap-us" => o.gap = Duration::from_micros(val("--gap-us")? as u64),
+                "--arms" => {
+                    for k in it.next().ok_or("--arms needs a list")?.split(',') {
+                        o.arms
+                            .push(Arm::from_key(k).ok_or_else(|| format!("unknown arm {k}"))?);
+                    }
+                }
                 "-h" | "--help" => {
                     return Err(format!(
                         "e2e [SUITE…] [--quick] [--out DIR] [--rounds N] [--batch N] \
-                         [--p99-bound-ms MS] [--step-secs S] [--gap-us US]\nsuites: {}",
-                        SUITES.join(", ")
+                         [--p99-bound-ms MS] [--step-secs S] [--gap-us US] [--arms A,B,…]\nsuites: {}\narms: {}",
+                        SUITES.join(", "),
+                        Arm::ALL.map(Arm::key).join(", ")
                     ));
                 }
                 s if SUITES.contains(&s) => o.suites.push(s.to_string()),
@@ -133,6 +143,14 @@ impl Opts {
 
     fn runs(&self, suite: &str) -> bool {
         self.suites.iter().any(|s| s == suite)
+    }
+
+    /// `arms` less those not asked for (R0 is always kept: every figure is relative to it).
+    fn pick(&self, arms: &[Arm]) -> Vec<Arm> {
+        arms.iter()
+            .copied()
+            .filter(|a| *a == Arm::R0 || self.arms.is_empty() || self.arms.contains(a))
+            .collect()
     }
 }
 
@@ -246,10 +264,19 @@ fn main() {
     load.insert("start".into(), loadavg().into());
     let mut latency = None;
     if opts.runs("latency") {
-        eprintln!("== latency (concurrency 1), {} rounds × {} calls per arm", opts.rounds, opts.batch);
+        eprintln!(
+            "== latency (concurrency 1), {} rounds × {} calls per arm",
+            opts.rounds, opts.batch
+        );
         let r = local.block_on(
             &rt,
-            measure::latency(&clients, &Arm::ALL, opts.warmup, opts.rounds, opts.batch),
+            measure::latency(
+                &clients,
+                &opts.pick(&Arm::ALL),
+                opts.warmup,
+                opts.rounds,
+                opts.batch,
+            ),
         );
         all["latency"] = serde_json::to_value(&r).expect("json");
         load.insert("after latency".into(), loadavg().into());
@@ -274,18 +301,24 @@ fn main() {
             "== throughput (open loop, p99 ≤ {:?}, {} s steps)",
             opts.bound, opts.step_secs
         );
-        let arms: Vec<Arm> = Arm::ALL.into_iter().filter(|&a| a != Arm::CacheHit).collect();
+        let arms: Vec<Arm> = opts
+            .pick(&Arm::ALL)
+            .into_iter()
+            .filter(|&a| a != Arm::CacheHit)
+            .collect();
         let r = local.block_on(
             &rt,
             measure::throughput(
                 clients.clone(),
                 &arms,
-                opts.start_rate,
-                1.4,
-                1.06,
-                opts.step_secs,
-                opts.bound,
-                200_000.0,
+                measure::Ladder {
+                    start: opts.start_rate,
+                    coarse: 1.4,
+                    fine: 1.06,
+                    secs: opts.step_secs,
+                    bound: opts.bound,
+                    max_rate: 200_000.0,
+                },
             ),
         );
         md.push_str(&report_md::throughput(&r, opts.bound));
@@ -297,7 +330,12 @@ fn main() {
     if opts.runs("stream") {
         let mut streams = serde_json::Map::new();
         for (name, gap, rounds, batch) in [
-            ("no gap", Duration::ZERO, opts.stream_rounds, opts.stream_batch),
+            (
+                "no gap",
+                Duration::ZERO,
+                opts.stream_rounds,
+                opts.stream_batch,
+            ),
             ("gap", opts.gap, opts.gap_rounds, opts.gap_batch),
         ] {
             eprintln!("== streaming, {name} ({gap:?} between chunks)");
@@ -308,7 +346,7 @@ fn main() {
             let clients = Clients::new(up.port);
             let r = local.block_on(
                 &rt,
-                measure::streaming(&clients, &Arm::STREAM, 20, rounds, batch, 7),
+                measure::streaming(&clients, &opts.pick(&Arm::STREAM), 20, rounds, batch, 7),
             );
             md.push_str(&report_md::streaming(&r, gap));
             streams.insert(
@@ -322,14 +360,19 @@ fn main() {
     if opts.runs("memory") {
         let mut results = Vec::new();
         for &n in &opts.streams {
-            for arm in [Arm::R0, Arm::Client, Arm::Router1] {
+            for arm in opts.pick(&[Arm::R0, Arm::Client, Arm::Router1]) {
                 eprintln!("== memory: {n} open streams through {}", arm.key());
                 let up = Upstream::start(&upstream::Config {
                     gap: Duration::from_secs(600),
                     ..Default::default()
                 });
                 let out = Command::new(std::env::current_exe().expect("current exe"))
-                    .args(["memory-child", arm.key(), &n.to_string(), &up.port.to_string()])
+                    .args([
+                        "memory-child",
+                        arm.key(),
+                        &n.to_string(),
+                        &up.port.to_string(),
+                    ])
                     .stderr(Stdio::inherit())
                     .output()
                     .expect("run the memory child");
@@ -365,10 +408,7 @@ fn main() {
     }) {
         eprintln!("could not write {}: {e}", opts.out.display());
     } else {
-        eprintln!(
-            "wrote {0}/e2e.md and {0}/e2e.json",
-            opts.out.display()
-        );
+        eprintln!("wrote {0}/e2e.md and {0}/e2e.json", opts.out.display());
     }
 }
 
@@ -410,7 +450,11 @@ fn run_python(opts: &Opts, port: u16) -> Option<serde_json::Value> {
     match out {
         Ok(o) if o.status.success() => {
             let text = String::from_utf8_lossy(&o.stdout);
-            match text.lines().rev().find_map(|l| serde_json::from_str(l).ok()) {
+            match text
+                .lines()
+                .rev()
+                .find_map(|l| serde_json::from_str(l).ok())
+            {
                 Some(v) => Some(v),
                 None => {
                     eprintln!("  skipped: no JSON from the script: {text}");

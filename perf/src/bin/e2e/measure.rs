@@ -141,13 +141,7 @@ pub struct Step {
     pub pass: bool,
 }
 
-async fn open_loop(
-    clients: Rc<Clients>,
-    arm: Arm,
-    rate: f64,
-    secs: f64,
-    bound: Duration,
-) -> Step {
+async fn open_loop(clients: Rc<Clients>, arm: Arm, rate: f64, secs: f64, bound: Duration) -> Step {
     let n = (rate * secs).ceil() as u64;
     let skip = n / 10; // the first tenth warms connections up and is not recorded
     let period = 1.0 / rate;
@@ -217,7 +211,13 @@ pub struct ThroughputResult {
 }
 
 /// A step that fails is run once more before the arm is dropped (the machine is shared).
-async fn step_twice(clients: &Rc<Clients>, arm: Arm, rate: f64, secs: f64, bound: Duration) -> Vec<Step> {
+async fn step_twice(
+    clients: &Rc<Clients>,
+    arm: Arm,
+    rate: f64,
+    secs: f64,
+    bound: Duration,
+) -> Vec<Step> {
     let first = open_loop(clients.clone(), arm, rate, secs, bound).await;
     if first.pass {
         return vec![first];
@@ -226,18 +226,38 @@ async fn step_twice(clients: &Rc<Clients>, arm: Arm, rate: f64, secs: f64, bound
     vec![first, second]
 }
 
+/// The settings of the rate ladder.
+#[derive(Clone, Copy, Debug)]
+pub struct Ladder {
+    /// First rate, calls/s.
+    pub start: f64,
+    /// Factor between coarse steps.
+    pub coarse: f64,
+    /// Factor between fine steps.
+    pub fine: f64,
+    /// Seconds per step.
+    pub secs: f64,
+    /// p99 bound of a passing step.
+    pub bound: Duration,
+    /// No step above this rate.
+    pub max_rate: f64,
+}
+
 /// The open-loop rate ladder: coarse steps (×`coarse`) from `start` with every arm still
 /// passing run in turn at each rate, then fine steps (×`fine`) above each arm's last pass.
 pub async fn throughput(
     clients: Rc<Clients>,
     arms: &[Arm],
-    start: f64,
-    coarse: f64,
-    fine: f64,
-    secs: f64,
-    bound: Duration,
-    max_rate: f64,
+    ladder: Ladder,
 ) -> Vec<ThroughputResult> {
+    let Ladder {
+        start,
+        coarse,
+        fine,
+        secs,
+        bound,
+        max_rate,
+    } = ladder;
     let mut results: Vec<ThroughputResult> = arms
         .iter()
         .map(|a| ThroughputResult {
