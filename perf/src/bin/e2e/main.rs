@@ -59,6 +59,8 @@ pub struct Opts {
     py_batch: u32,
     /// Only these arms (all when empty).
     arms: Vec<Arm>,
+    /// Throughput: independent ladders run (the best one per arm is kept).
+    ladders: u32,
 }
 
 const SUITES: [&str; 5] = ["latency", "python", "throughput", "stream", "memory"];
@@ -84,6 +86,7 @@ impl Opts {
             py_rounds: 10,
             py_batch: 200,
             arms: Vec::new(),
+            ladders: 2,
         };
         let mut it = args.into_iter();
         while let Some(a) = it.next() {
@@ -102,6 +105,8 @@ impl Opts {
                 "--batch" => o.batch = val("--batch")? as u64,
                 "--p99-bound-ms" => o.bound = Duration::from_secs_f64(val("--p99-bound-ms")? / 1e3),
                 "--step-secs" => o.step_secs = val("--step-secs")?,
+                "--start-rate" => o.start_rate = val("--start-rate")?,
+                "--ladders" => o.ladders = (val("--ladders")? as u32).max(1),
                 "--gap-us" => o.gap = Duration::from_micros(val("--gap-us")? as u64),
                 "--arms" => {
                     for k in it.next().ok_or("--arms needs a list")?.split(',') {
@@ -137,6 +142,7 @@ impl Opts {
             o.streams = vec![200];
             o.py_rounds = 1;
             o.py_batch = 50;
+            o.ladders = 1;
         }
         Ok(o)
     }
@@ -306,21 +312,30 @@ fn main() {
             .into_iter()
             .filter(|&a| a != Arm::CacheHit)
             .collect();
-        let r = local.block_on(
-            &rt,
-            measure::throughput(
-                clients.clone(),
-                &arms,
-                measure::Ladder {
-                    start: opts.start_rate,
-                    coarse: 1.4,
-                    fine: 1.06,
-                    secs: opts.step_secs,
-                    bound: opts.bound,
-                    max_rate: 200_000.0,
-                },
-            ),
-        );
+        let ladder = measure::Ladder {
+            start: opts.start_rate,
+            coarse: 1.4,
+            fine: 1.06,
+            secs: opts.step_secs,
+            bound: opts.bound,
+            max_rate: 200_000.0,
+        };
+        // Other processes on a shared machine can only lower a figure: best of the ladders.
+        let mut ladders = Vec::new();
+        for k in 0..opts.ladders {
+            eprintln!("  ladder {}/{}", k + 1, opts.ladders);
+            ladders.push(local.block_on(&rt, measure::throughput(clients.clone(), &arms, ladder)));
+        }
+        let r: Vec<measure::ThroughputResult> = (0..arms.len())
+            .map(|i| {
+                ladders
+                    .iter()
+                    .map(|l| l[i].clone())
+                    .max_by(|a, b| a.max_rate.total_cmp(&b.max_rate))
+                    .expect("a ladder")
+            })
+            .collect();
+        all["throughput_ladders"] = serde_json::to_value(&ladders).expect("json");
         md.push_str(&report_md::throughput(&r, opts.bound));
         load.insert("after throughput".into(), loadavg().into());
         all["throughput"] = serde_json::to_value(&r).expect("json");

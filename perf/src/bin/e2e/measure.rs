@@ -139,7 +139,12 @@ pub struct Step {
     pub cpu_load: f64,
     /// p99 within the bound and no failure.
     pub pass: bool,
+    /// The first error seen, if any.
+    pub first_error: Option<String>,
 }
+
+/// A step stops starting calls when more than this many are in flight.
+const MAX_IN_FLIGHT: u64 = 512;
 
 async fn open_loop(clients: Rc<Clients>, arm: Arm, rate: f64, secs: f64, bound: Duration) -> Step {
     let n = (rate * secs).ceil() as u64;
@@ -148,17 +153,30 @@ async fn open_loop(clients: Rc<Clients>, arm: Arm, rate: f64, secs: f64, bound: 
     let hist = Rc::new(RefCell::new(report::histogram()));
     let failed = Rc::new(Cell::new(0u64));
     let done = Rc::new(Cell::new(0u64));
+    let first_error: Rc<RefCell<Option<String>>> = Rc::new(RefCell::new(None));
     let mut handles = Vec::with_capacity(n as usize);
     let cpu0 = sys::cpu_time();
     let wall0 = Instant::now();
     let start = Instant::now() + Duration::from_millis(2);
+    let mut abandoned = 0;
     for i in 0..n {
         let intended = start + Duration::from_secs_f64(i as f64 * period);
         if intended > Instant::now() {
             tokio::time::sleep_until(intended.into()).await;
         }
-        let (clients, hist, failed, done) =
-            (clients.clone(), hist.clone(), failed.clone(), done.clone());
+        // Far behind: every queued call would open its own connection (HTTP/1.1), and a few
+        // such steps exhaust the ephemeral ports. The step has failed anyway.
+        if i - done.get() > MAX_IN_FLIGHT {
+            abandoned = n - i;
+            break;
+        }
+        let (clients, hist, failed, done, first_error) = (
+            clients.clone(),
+            hist.clone(),
+            failed.clone(),
+            done.clone(),
+            first_error.clone(),
+        );
         handles.push(tokio::task::spawn_local(async move {
             let r = clients.chat(arm, i).await;
             let lat = intended.elapsed();
@@ -168,16 +186,25 @@ async fn open_loop(clients: Rc<Clients>, arm: Arm, rate: f64, secs: f64, bound: 
                         report::record(&mut hist.borrow_mut(), lat);
                     }
                 }
-                _ => failed.set(failed.get() + 1),
+                other => {
+                    failed.set(failed.get() + 1);
+                    let mut fe = first_error.borrow_mut();
+                    if fe.is_none() {
+                        *fe = Some(match other {
+                            Err(e) => e,
+                            Ok(_) => "empty answer".into(),
+                        });
+                    }
+                }
             }
             done.set(done.get() + 1);
         }));
     }
     let deadline = Instant::now() + Duration::from_secs(2);
-    while done.get() < n && Instant::now() < deadline {
+    while done.get() < n - abandoned && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
-    let unfinished = n - done.get();
+    let unfinished = (n - abandoned) - done.get();
     for h in &handles {
         h.abort();
     }
@@ -186,7 +213,18 @@ async fn open_loop(clients: Rc<Clients>, arm: Arm, rate: f64, secs: f64, bound: 
     }
     let cpu_load = (sys::cpu_time() - cpu0).as_secs_f64() / wall0.elapsed().as_secs_f64();
     let latency = Quantiles::of(&hist.borrow());
-    let failed = failed.get() + unfinished;
+    let failed = failed.get() + unfinished + abandoned;
+    let mut first_error = first_error.borrow_mut().take();
+    if abandoned > 0 {
+        first_error = Some(format!(
+            "more than {MAX_IN_FLIGHT} calls in flight: the last {abandoned} were not started"
+        ));
+    }
+    if first_error.is_none() && unfinished > 0 {
+        first_error = Some(format!(
+            "{unfinished} calls unfinished 2 s after the last start"
+        ));
+    }
     Step {
         arm: arm.key(),
         rate,
@@ -194,6 +232,7 @@ async fn open_loop(clients: Rc<Clients>, arm: Arm, rate: f64, secs: f64, bound: 
         failed,
         cpu_load,
         pass: failed == 0 && latency.p99_us <= bound.as_secs_f64() * 1e6,
+        first_error,
     }
 }
 
@@ -286,6 +325,9 @@ pub async fn throughput(
                 last.cpu_load,
                 if last.pass { "pass" } else { "FAIL" }
             );
+            if let Some(e) = &last.first_error {
+                eprintln!("    {} failed: {e}", last.failed);
+            }
             results[i].steps.extend(steps);
             if last.pass {
                 results[i].max_rate = rate;
