@@ -175,11 +175,15 @@ pub fn cost(results: &[LatencyResult]) -> String {
 
 /// The throughput ladder.
 pub fn throughput(results: &[ThroughputResult], bound: Duration) -> String {
-    let r0 = results
-        .iter()
-        .find(|r| r.arm == "r0")
-        .map(|r| r.max_rate)
-        .unwrap_or(f64::NAN);
+    let per_cpu = |r: &ThroughputResult| {
+        r.at_max
+            .as_ref()
+            .map(|s| s.rate / s.cpu_load)
+            .unwrap_or(f64::NAN)
+    };
+    let r0 = results.iter().find(|r| r.arm == "r0");
+    let r0_rate = r0.map(|r| r.max_rate).unwrap_or(f64::NAN);
+    let r0_per_cpu = r0.map(per_cpu).unwrap_or(f64::NAN);
     let mut t = Table::new([
         "arm",
         "max calls/s",
@@ -187,6 +191,8 @@ pub fn throughput(results: &[ThroughputResult], bound: Duration) -> String {
         "p50 µs there",
         "p99 µs there",
         "client CPU there",
+        "calls per client CPU-second there",
+        "÷ R0",
     ]);
     for r in results {
         let (p50, p99, cpu) = r
@@ -197,19 +203,23 @@ pub fn throughput(results: &[ThroughputResult], bound: Duration) -> String {
         t.row([
             label(r.arm, false),
             thousands(r.max_rate.round() as u64),
-            ratio(r.max_rate / r0),
+            ratio(r.max_rate / r0_rate),
             num(p50, 0),
             num(p99, 0),
             format!("{}%", num(cpu * 100.0, 0)),
+            thousands(per_cpu(r).round() as u64),
+            ratio(per_cpu(r) / r0_per_cpu),
         ]);
     }
     format!(
         "### Throughput on one client core\n\nOpen loop: calls are started at a fixed rate \
          whatever the answers do, latency counted from each call's intended start (so a \
          stalled client is charged for the calls it should have started). Highest rate whose \
-         p99 ≤ {} ms with no failure (a failing step is retried once); rates ×1.4, then ×1.06 \
-         above the last pass; the client is one current-thread tokio runtime. The cache-hit arm \
-         is left out (it never reaches the server).\n\n{}\n",
+         p99 ≤ {} ms with no failure (a failing step is retried once; best of the ladders); \
+         rates ×1.4, then ×1.06 above the last pass; the client is one current-thread tokio \
+         runtime. \"Calls per client CPU-second\" is that rate / the client's CPU load there: \
+         what one fully busy core would serve at that batching. The cache-hit arm is left out \
+         (it never reaches the server).\n\n{}\n",
         bound.as_secs_f64() * 1e3,
         t.render()
     )
