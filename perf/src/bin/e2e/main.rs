@@ -297,8 +297,7 @@ fn main() {
     if let Some(l) = &latency {
         md.push_str(&report_md::latency(l, python.as_ref()));
         md.push_str(&report_md::cost(l));
-        all["ledger_requests"] =
-            serde_json::json!(clients.ledger.export_json().get("requests").cloned());
+        all["cost_ledger"] = clients.ledger.export_json();
     } else if let Some(p) = &python {
         md.push_str(&report_md::python_only(p));
     }
