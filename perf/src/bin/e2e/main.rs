@@ -301,6 +301,9 @@ fn main() {
     } else if let Some(p) = &python {
         md.push_str(&report_md::python_only(p));
     }
+    if opts.runs("python") && python.is_none() {
+        md.push_str("Python LiteLLM: skipped (no `target/pylitellm`; see docs/benchmarks.md).\n\n");
+    }
     if opts.runs("throughput") {
         eprintln!(
             "== throughput (open loop, p99 ≤ {:?}, {} s steps)",
