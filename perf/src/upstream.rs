@@ -300,6 +300,7 @@ fn stream(bodies: &Bodies, gap: Duration, include_usage: bool) -> Response<Body>
     }
     let gapped = frames.len();
     frames.push(bodies.done.clone());
+    let frames: Arc<[Bytes]> = frames.into();
     let body = StreamBody::new(futures::stream::unfold(0usize, move |i| {
         let frames = frames.clone();
         async move {
