@@ -98,6 +98,8 @@ pub(crate) trait Answer: HasMeta {
     fn to_json(&self) -> Option<serde_json::Value>;
     /// The model the vendor says served the call.
     fn served(&self) -> &str;
+    /// What is known about the call.
+    fn meta_ref(&self) -> &ResponseMeta;
     /// The service tier that served the call.
     fn service_tier(&self) -> Option<&str> {
         None
@@ -105,6 +107,9 @@ pub(crate) trait Answer: HasMeta {
 }
 
 impl Answer for ChatResponse {
+    fn meta_ref(&self) -> &ResponseMeta {
+        &self.meta
+    }
     fn usage(&self) -> Option<Usage> {
         self.usage.clone()
     }
@@ -120,6 +125,9 @@ impl Answer for ChatResponse {
 }
 
 impl Answer for TextCompletionResponse {
+    fn meta_ref(&self) -> &ResponseMeta {
+        &self.meta
+    }
     fn usage(&self) -> Option<Usage> {
         self.usage.clone()
     }
@@ -132,6 +140,9 @@ impl Answer for TextCompletionResponse {
 }
 
 impl Answer for EmbeddingResponse {
+    fn meta_ref(&self) -> &ResponseMeta {
+        &self.meta
+    }
     fn usage(&self) -> Option<Usage> {
         let tokens = match self.usage.prompt_tokens {
             0 => self.usage.total_tokens,
@@ -251,11 +262,9 @@ impl Pipeline {
     /// A call succeeded: its cost in the answer's meta, the ledger charged, the event sent.
     pub(crate) fn succeed<T: Answer>(&self, run: Running, answer: &mut T) {
         let usage = answer.usage();
-        let served = answer.served().to_string();
-        let tier = answer.service_tier().map(str::to_string);
         let cost = usage
             .as_ref()
-            .and_then(|u| self.price(answer.meta_mut(), u, &served, tier.as_deref()));
+            .and_then(|u| self.price(answer.meta_ref(), u, answer.served(), answer.service_tier()));
         answer.meta_mut().cost = cost;
         if self.is_idle() {
             return;
