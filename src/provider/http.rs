@@ -89,12 +89,13 @@ pub fn json_headers(cx: &CallContext, auth: Auth<'_>, stream: bool) -> Result<He
 /// becomes `ApiConnection` or `Timeout`. The API key is scrubbed from every error.
 pub async fn send(cx: &CallContext, req: HttpRequest) -> Result<reqwest::Response> {
     tracing::debug!(provider = %cx.provider, model = %cx.model, url = %redact_query(&req.url), "sending request");
+    let url = parsed_url(&req.url).map_err(|e| finish_error(cx, e))?;
+    let mut request = reqwest::Request::new(reqwest::Method::POST, url);
+    *request.headers_mut() = req.headers;
+    *request.body_mut() = Some(req.body.into());
     let resp = cx
         .http
-        .post(&req.url)
-        .headers(req.headers)
-        .body(req.body)
-        .send()
+        .execute(request)
         .await
         .map_err(|e| finish_error(cx, Error::from(e)))?;
     let status = resp.status().as_u16();
@@ -109,6 +110,43 @@ pub async fn send(cx: &CallContext, req: HttpRequest) -> Result<reqwest::Respons
         cx,
         error_from_response(status, &headers, &body),
     ))
+}
+
+/// How many parsed endpoint URLs each thread remembers.
+const URL_MEMO: usize = 256;
+
+thread_local! {
+    static URLS: std::cell::RefCell<std::collections::HashMap<String, reqwest::Url>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// `url` parsed, from a per-thread memo of the endpoints called: parsing a URL costs about as
+/// much as the rest of the request's framing, and a client calls the same few endpoints
+/// again and again. A URL that does not parse is a `Config` error.
+fn parsed_url(url: &str) -> Result<reqwest::Url> {
+    if let Some(u) = URLS.with(|m| m.borrow().get(url).cloned()) {
+        return Ok(u);
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|e| {
+        Error::new(
+            ErrorKind::Config,
+            format!("invalid URL {:?}: {e}", redact_query(url)),
+        )
+    })?;
+    if !parsed.has_host() {
+        return Err(Error::new(
+            ErrorKind::Config,
+            format!("invalid URL {:?}: no host", redact_query(url)),
+        ));
+    }
+    URLS.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= URL_MEMO {
+            m.clear();
+        }
+        m.insert(url.to_string(), parsed.clone());
+    });
+    Ok(parsed)
 }
 
 /// Adds provider and model to an error and scrubs the key from it.
@@ -279,6 +317,29 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn endpoint_urls_are_parsed_once_and_bad_ones_are_config_errors() {
+        let a = parsed_url("http://127.0.0.1:8080/v1/chat/completions?api-version=1").unwrap();
+        let b = parsed_url("http://127.0.0.1:8080/v1/chat/completions?api-version=1").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.path(), "/v1/chat/completions");
+        assert_eq!(a.query(), Some("api-version=1"));
+        for bad in [
+            "not a url",
+            "/v1/chat/completions",
+            "http://",
+            "mailto:someone@example.com",
+        ] {
+            let e = parsed_url(bad).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Config, "{bad}");
+        }
+        // the memo is bounded
+        for i in 0..(URL_MEMO + 10) {
+            parsed_url(&format!("http://127.0.0.1:{}/v1", 1000 + i)).unwrap();
+        }
+        assert!(URLS.with(|m| m.borrow().len()) <= URL_MEMO);
+    }
 
     #[test]
     fn join_url_has_one_slash() {
