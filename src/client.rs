@@ -620,9 +620,11 @@ impl Client {
             self.inner.cache.as_ref(),
         )?;
         let fetch = || self.chat_with(&request, &request.model, &request.options);
+        // Boxed: the call's state machine is kilobytes; boxing it once keeps this future small,
+        // so it is not copied as it moves.
         let result = match &self.inner.cache {
-            Some(c) => c.chat(&request.model, &request, fetch).await,
-            None => fetch().await,
+            Some(c) => Box::pin(c.chat(&request.model, &request, fetch)).await,
+            None => Box::pin(fetch()).await,
         };
         finish(p, run, result)
     }

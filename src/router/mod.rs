@@ -793,12 +793,10 @@ impl Router {
         )?;
         let call_id = run.call_id();
         let fetch = || self.chat_inner(&request, call_id);
+        // Boxed once, as in `Client::chat`: keeps this future small.
         let result = match &self.inner.cache {
-            Some(c) => {
-                c.chat(&self.cache_group(&request.model), &request, fetch)
-                    .await
-            }
-            None => fetch().await,
+            Some(c) => Box::pin(c.chat(&self.cache_group(&request.model), &request, fetch)).await,
+            None => Box::pin(fetch()).await,
         };
         crate::client::finish(p, run, result)
     }
