@@ -799,6 +799,35 @@ pub(crate) fn decode_chunk(data: &str) -> Result<ChatChunk> {
     }
 }
 
+/// Removes OpenAI's `"obfuscation":"…"` stream padding (random characters that carry no
+/// information) from a chunk's JSON text, in place, so that it does not go through serde's
+/// buffered path for unknown fields (about five allocations per chunk). Only the exact compact
+/// form with a plain value is removed; anything else is left for the decoder, which keeps it
+/// in `extra`. An unescaped `"obfuscation":"` can only be a key: inside a JSON string its
+/// quotes would be escaped.
+fn strip_obfuscation(data: &mut String) {
+    const KEY: &str = "\"obfuscation\":\"";
+    let Some(start) = data.find(KEY) else {
+        return;
+    };
+    let value = start + KEY.len();
+    let Some(len) = data[value..].find('"') else {
+        return;
+    };
+    if data[value..value + len].contains('\\') {
+        return;
+    }
+    let end = value + len + 1;
+    let bytes = data.as_bytes();
+    if start > 0 && bytes[start - 1] == b',' {
+        data.replace_range(start - 1..end, "");
+    } else if bytes.get(end) == Some(&b',') {
+        data.replace_range(start..end + 1, "");
+    } else {
+        data.replace_range(start..end, "");
+    }
+}
+
 /// The OpenAI family's stream decoder: SSE `data:` chunks until `[DONE]`.
 #[derive(Default)]
 pub(crate) struct OpenAiDecoder {
@@ -808,7 +837,8 @@ pub(crate) struct OpenAiDecoder {
 impl ChunkDecoder for OpenAiDecoder {
     type Event = SseEvent;
 
-    fn decode(&mut self, ev: SseEvent, out: &mut VecDeque<ChatChunk>) -> Result<bool> {
+    fn decode(&mut self, mut ev: SseEvent, out: &mut VecDeque<ChatChunk>) -> Result<bool> {
+        strip_obfuscation(&mut ev.data);
         let data = ev.data.trim();
         if data.is_empty() {
             return Ok(false);
@@ -1004,6 +1034,36 @@ mod tests {
         let c = n.process(chunk(json!({"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"x_groq":{"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}}))).unwrap();
         assert_eq!(c.finish_reason(), Some(&FinishReason::ToolCalls));
         assert_eq!(n.finish().unwrap().usage.unwrap().prompt_tokens, 5);
+    }
+
+    #[test]
+    fn obfuscation_padding_is_removed_and_nothing_else() {
+        let strip = |s: &str| {
+            let mut s = s.to_string();
+            strip_obfuscation(&mut s);
+            s
+        };
+        assert_eq!(
+            strip(r#"{"id":"a","choices":[],"obfuscation":"Qup1BsQ3"}"#),
+            r#"{"id":"a","choices":[]}"#
+        );
+        assert_eq!(strip(r#"{"obfuscation":"x1","id":"a"}"#), r#"{"id":"a"}"#);
+        assert_eq!(strip(r#"{"obfuscation":"x1"}"#), r#"{}"#);
+        // not the compact form, an escaped value, or inside a string: untouched
+        for s in [
+            r#"{"id":"a", "obfuscation": "x"}"#,
+            r#"{"id":"a","obfuscation":"x\"y"}"#,
+            r#"{"choices":[{"delta":{"content":"say \"obfuscation\":\"hi\""}}]}"#,
+            r#"{"id":"a","obfuscation":"unterminated"#,
+        ] {
+            assert_eq!(strip(s), s);
+        }
+        let chunk = decode_chunk(&strip(
+            r#"{"id":"a","choices":[{"index":0,"delta":{"content":"Hi"}}],"obfuscation":"zz"}"#,
+        ))
+        .unwrap();
+        assert_eq!(chunk.text(), Some("Hi"));
+        assert!(chunk.extra.is_empty());
     }
 
     #[test]
