@@ -824,13 +824,9 @@ impl ResponseCache {
                     return result;
                 }
                 Join::Follower(follower) => match follower.wait().await {
-                    Some(Ok(shared)) => {
+                    Some(outcome) => {
                         self.coalesced.fetch_add(1, Ordering::Relaxed);
-                        return Ok(served(&*shared, start));
-                    }
-                    Some(Err(e)) => {
-                        self.coalesced.fetch_add(1, Ordering::Relaxed);
-                        return Err(e);
+                        return outcome.map(|shared| served(&*shared, start));
                     }
                     None => continue,
                 },
@@ -892,13 +888,9 @@ impl ResponseCache {
                     };
                 }
                 Join::Follower(follower) => match follower.wait().await {
-                    Some(Ok(shared)) => {
+                    Some(outcome) => {
                         self.coalesced.fetch_add(1, Ordering::Relaxed);
-                        return Ok(replay(&shared));
-                    }
-                    Some(Err(e)) => {
-                        self.coalesced.fetch_add(1, Ordering::Relaxed);
-                        return Err(e);
+                        return outcome.map(|shared| replay(&shared));
                     }
                     None => continue,
                 },
@@ -984,13 +976,9 @@ impl ResponseCache {
                     return result;
                 }
                 Join::Follower(follower) => match follower.wait().await {
-                    Some(Ok(shared)) => {
+                    Some(outcome) => {
                         self.coalesced.fetch_add(1, Ordering::Relaxed);
-                        return Ok(served(&*shared, start));
-                    }
-                    Some(Err(e)) => {
-                        self.coalesced.fetch_add(1, Ordering::Relaxed);
-                        return Err(e);
+                        return outcome.map(|shared| served(&*shared, start));
                     }
                     None => continue,
                 },

@@ -271,10 +271,7 @@ impl LimitCounter {
     /// Runs `f` on the window `index` (started from zero when the stored one is older), under
     /// the counter's lock, so a check and its update are one step.
     pub(crate) fn with<R>(&self, index: u64, f: impl FnOnce(&mut Window) -> R) -> R {
-        let mut w = self
-            .window
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut w = self.lock();
         if w.index != index {
             *w = Window {
                 index,
@@ -308,10 +305,7 @@ impl LimitCounter {
 
     /// The window as stored, without moving it to a newer one.
     pub(crate) fn peek(&self) -> Window {
-        *self
-            .window
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        *self.lock()
     }
 }
 
