@@ -610,51 +610,69 @@ impl Client {
     }
 
     /// A chat completion.
-    pub async fn chat(&self, request: ChatRequest) -> Result<ChatResponse> {
-        let p = &self.inner.pipeline;
-        let run = p.begin(
-            CallType::Chat,
-            &request.model,
-            &request.options,
-            Some(&request.messages),
-            self.inner.cache.as_ref(),
-        )?;
-        let fetch = || self.chat_with(&request, &request.model, &request.options);
-        // Boxed: the call's state machine is kilobytes; boxing it once keeps this future small,
-        // so it is not copied as it moves.
-        let result = match &self.inner.cache {
-            Some(c) => Box::pin(c.chat(&request.model, &request, fetch)).await,
-            None => Box::pin(fetch()).await,
-        };
-        finish(p, run, result)
+    pub fn chat(
+        &self,
+        request: ChatRequest,
+    ) -> impl Future<Output = Result<ChatResponse>> + Send + '_ {
+        // The request (over a kilobyte) goes to the heap once, and the call's state machine
+        // (kilobytes) is boxed once below: the future returned is small, so the moves a caller's
+        // own future makes of it copy little.
+        let request = Box::new(request);
+        async move {
+            let request = &*request;
+            let p = &self.inner.pipeline;
+            let run = p.begin(
+                CallType::Chat,
+                &request.model,
+                &request.options,
+                Some(&request.messages),
+                self.inner.cache.as_ref(),
+            )?;
+            let fetch = || self.chat_with(request, &request.model, &request.options);
+            let result = match &self.inner.cache {
+                Some(c) => Box::pin(c.chat(&request.model, request, fetch)).await,
+                None => Box::pin(fetch()).await,
+            };
+            finish(p, run, result)
+        }
     }
 
     /// A streamed chat completion. The stream ends with a usage chunk (`choices: []`) whenever
     /// the vendor reports usage; OpenAI-compatible vendors are asked for it. Latency and time to
     /// first token are measured from the start of this call.
-    pub async fn chat_stream(&self, request: ChatRequest) -> Result<ChatStream> {
-        let p = &self.inner.pipeline;
-        let run = p.begin(
-            CallType::ChatStream,
-            &request.model,
-            &request.options,
-            Some(&request.messages),
-            self.inner.cache.as_ref(),
-        )?;
-        let open = || self.chat_stream_with(&request, &request.model, &request.options);
-        let opened = match &self.inner.cache {
-            Some(c) => c.chat_stream(&request.model, &request, open).await,
-            None => open().await,
-        };
-        match opened {
-            Ok(stream) => {
-                let model = request.model.clone();
-                let stream = crate::accounting::estimate::complete_stream(stream, model, request);
-                Ok(p.stream(run, stream))
-            }
-            Err(e) => {
-                p.fail(run, &e);
-                Err(e)
+    pub fn chat_stream(
+        &self,
+        request: ChatRequest,
+    ) -> impl Future<Output = Result<ChatStream>> + Send + '_ {
+        // As in `chat`: the request is boxed once (it stays with the stream for the usage
+        // estimate) and the opening state machine once.
+        let request = Box::new(request);
+        async move {
+            let p = &self.inner.pipeline;
+            let run = p.begin(
+                CallType::ChatStream,
+                &request.model,
+                &request.options,
+                Some(&request.messages),
+                self.inner.cache.as_ref(),
+            )?;
+            let req = &*request;
+            let open = || self.chat_stream_with(req, &req.model, &req.options);
+            let opened = match &self.inner.cache {
+                Some(c) => Box::pin(c.chat_stream(&req.model, req, open)).await,
+                None => Box::pin(open()).await,
+            };
+            match opened {
+                Ok(stream) => {
+                    let model = request.model.clone();
+                    let stream =
+                        crate::accounting::estimate::complete_stream(stream, model, request);
+                    Ok(p.stream(run, stream))
+                }
+                Err(e) => {
+                    p.fail(run, &e);
+                    Err(e)
+                }
             }
         }
     }

@@ -56,3 +56,41 @@ async fn calls_can_be_spawned() {
     assert!(routed_stream.await.unwrap().is_ok());
     assert!(routed_embed.await.unwrap().is_ok());
 }
+
+/// The chat and stream-opening futures hold the request on the heap and box the call's state machine once, so a
+/// caller's own future that awaits one stays small and moving it copies little (`Client`'s was
+/// 3.8 KB before). Sizes, not timings: they do not depend on the machine's speed.
+#[test]
+fn chat_futures_are_small() {
+    let client = Client::builder().no_env().build().unwrap();
+    let req = || ChatRequest::new("mock/m", vec![Message::user("hi")]);
+    let chat = client.chat(req());
+    assert!(
+        std::mem::size_of_val(&chat) <= 1536,
+        "Client::chat future is {} bytes",
+        std::mem::size_of_val(&chat)
+    );
+    let router = litellm::Router::builder()
+        .client(client.clone())
+        .deployment(litellm::router::Deployment::new("g", "mock/m"))
+        .build()
+        .unwrap();
+    let routed = router.chat(req());
+    assert!(
+        std::mem::size_of_val(&routed) <= 1536,
+        "Router::chat future is {} bytes",
+        std::mem::size_of_val(&routed)
+    );
+    let stream = client.chat_stream(req());
+    assert!(
+        std::mem::size_of_val(&stream) <= 1536,
+        "Client::chat_stream future is {} bytes",
+        std::mem::size_of_val(&stream)
+    );
+    let routed_stream = router.chat_stream(req());
+    assert!(
+        std::mem::size_of_val(&routed_stream) <= 1536,
+        "Router::chat_stream future is {} bytes",
+        std::mem::size_of_val(&routed_stream)
+    );
+}

@@ -59,7 +59,7 @@ pub(crate) fn fill_chat(
 pub(crate) fn complete_stream(
     stream: ChatStream,
     model: String,
-    request: crate::types::ChatRequest,
+    request: Box<crate::types::ChatRequest>,
 ) -> ChatStream {
     let opted_out = request
         .stream_options
@@ -212,7 +212,7 @@ mod tests {
             vec![chunk("hello"), chunk(" world")],
             ResponseMeta::default(),
         );
-        let s = complete_stream(inner, "gpt-4o".into(), req());
+        let s = complete_stream(inner, "gpt-4o".into(), Box::new(req()));
         let chunks: Vec<ChatChunk> = s.map(|c| c.unwrap()).collect().await;
         assert_eq!(chunks.len(), 3);
         let last = &chunks[2];
@@ -237,7 +237,7 @@ mod tests {
             vec![chunk("hi"), with_usage.clone()],
             ResponseMeta::default(),
         );
-        let s = complete_stream(inner, "gpt-4o".into(), req());
+        let s = complete_stream(inner, "gpt-4o".into(), Box::new(req()));
         let chunks: Vec<ChatChunk> = s.map(|c| c.unwrap()).collect().await;
         assert_eq!(chunks.len(), 2);
         assert_eq!(chunks[1], with_usage);
@@ -247,7 +247,7 @@ mod tests {
             Err(crate::Error::new(crate::ErrorKind::ApiConnection, "cut")),
         ]);
         let inner = ChatStream::new(failing, ResponseMeta::default());
-        let s = complete_stream(inner, "gpt-4o".into(), req());
+        let s = complete_stream(inner, "gpt-4o".into(), Box::new(req()));
         let items: Vec<_> = s.collect().await;
         assert_eq!(items.len(), 2);
         assert!(items[1].is_err());

@@ -176,10 +176,21 @@ pub fn request_id(headers: &HeaderMap) -> Option<String> {
         reqwest::header::HeaderName::from_static("mistral-correlation-id"),
         reqwest::header::HeaderName::from_static("x-correlation-id"),
     ];
-    NAMES
-        .iter()
-        .find_map(|n| headers.get(n).and_then(|v| v.to_str().ok()))
-        .map(str::to_string)
+    // One pass over the answer's few headers (six hashed lookups cost more), keeping the
+    // name that comes first in `NAMES`.
+    let mut best: Option<(usize, &str)> = None;
+    for (name, value) in headers {
+        if let Some(rank) = NAMES.iter().position(|n| n == name)
+            && best.is_none_or(|(b, _)| rank < b)
+            && let Ok(v) = value.to_str()
+        {
+            best = Some((rank, v));
+            if rank == 0 {
+                break;
+            }
+        }
+    }
+    best.map(|(_, v)| v.to_string())
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -701,5 +712,14 @@ mod tests {
         assert_eq!(request_id(&h).as_deref(), Some("req_018"));
         h.insert("x-request-id", HeaderValue::from_static("abc"));
         assert_eq!(request_id(&h).as_deref(), Some("abc"));
+        // The first name in the list wins whatever the order of the headers; a value that is
+        // not visible ASCII is skipped.
+        let mut h = HeaderMap::new();
+        h.insert("content-type", HeaderValue::from_static("application/json"));
+        h.insert("x-correlation-id", HeaderValue::from_static("corr"));
+        h.insert("apim-request-id", HeaderValue::from_static("apim"));
+        h.insert("x-request-id", HeaderValue::from_bytes(b"\xffbad").unwrap());
+        assert_eq!(request_id(&h).as_deref(), Some("apim"));
+        assert_eq!(request_id(&HeaderMap::new()), None);
     }
 }

@@ -163,10 +163,10 @@ impl Provider for Mock {
         wait(mock.delay).await;
         raise(&mock, cx)?;
         let (message, finish, text) = answer_message(&mock);
-        let usage = mock
-            .usage
-            .clone()
-            .unwrap_or_else(|| Usage::new(prompt_tokens(&req.messages), estimate_tokens(&text)));
+        let usage =
+            mock.usage.as_deref().cloned().unwrap_or_else(|| {
+                Usage::new(prompt_tokens(&req.messages), estimate_tokens(&text))
+            });
         let n = req.n.unwrap_or(1).clamp(1, 128);
         Ok(ChatResponse {
             id: format!("chatcmpl-mock-{}", now()),
@@ -195,10 +195,10 @@ impl Provider for Mock {
         wait(mock.delay).await;
         raise(&mock, cx)?;
         let (message, finish, text) = answer_message(&mock);
-        let usage = mock
-            .usage
-            .clone()
-            .unwrap_or_else(|| Usage::new(prompt_tokens(&req.messages), estimate_tokens(&text)));
+        let usage =
+            mock.usage.as_deref().cloned().unwrap_or_else(|| {
+                Usage::new(prompt_tokens(&req.messages), estimate_tokens(&text))
+            });
         let base = ChatChunk {
             id: format!("chatcmpl-mock-{}", now()),
             object: "chat.completion.chunk".to_string(),
@@ -332,7 +332,7 @@ impl Provider for Mock {
         wait(mock.delay).await;
         raise(&mock, cx)?;
         let (_, finish, text) = answer_message(&mock);
-        let usage = mock.usage.clone().unwrap_or_else(|| {
+        let usage = mock.usage.as_deref().cloned().unwrap_or_else(|| {
             Usage::new(
                 estimate_tokens(req.prompt.first_text()),
                 estimate_tokens(&text),

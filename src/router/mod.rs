@@ -782,23 +782,33 @@ impl Router {
     }
 
     /// A chat completion, routed.
-    pub async fn chat(&self, request: ChatRequest) -> Result<ChatResponse> {
-        let p = &self.inner.pipeline;
-        let run = p.begin(
-            CallType::Chat,
-            &request.model,
-            &request.options,
-            Some(&request.messages),
-            self.inner.cache.as_ref(),
-        )?;
-        let call_id = run.call_id();
-        let fetch = || self.chat_inner(&request, call_id);
-        // Boxed once, as in `Client::chat`: keeps this future small.
-        let result = match &self.inner.cache {
-            Some(c) => Box::pin(c.chat(&self.cache_group(&request.model), &request, fetch)).await,
-            None => Box::pin(fetch()).await,
-        };
-        crate::client::finish(p, run, result)
+    pub fn chat(
+        &self,
+        request: ChatRequest,
+    ) -> impl Future<Output = Result<ChatResponse>> + Send + '_ {
+        // As in `Client::chat`: the request is boxed once and the call's state machine once,
+        // so the future returned is small and cheap to move.
+        let request = Box::new(request);
+        async move {
+            let request = &*request;
+            let p = &self.inner.pipeline;
+            let run = p.begin(
+                CallType::Chat,
+                &request.model,
+                &request.options,
+                Some(&request.messages),
+                self.inner.cache.as_ref(),
+            )?;
+            let call_id = run.call_id();
+            let fetch = || self.chat_inner(request, call_id);
+            let result = match &self.inner.cache {
+                Some(c) => {
+                    Box::pin(c.chat(&self.cache_group(&request.model), request, fetch)).await
+                }
+                None => Box::pin(fetch()).await,
+            };
+            crate::client::finish(p, run, result)
+        }
     }
 
     async fn chat_inner(&self, request: &ChatRequest, call_id: &str) -> Result<ChatResponse> {
@@ -820,37 +830,44 @@ impl Router {
 
     /// A streamed chat completion, routed. Only opening the stream is retried: once a chunk
     /// has reached the caller, an error ends the stream.
-    pub async fn chat_stream(&self, request: ChatRequest) -> Result<ChatStream> {
-        let p = &self.inner.pipeline;
-        let run = p.begin(
-            CallType::ChatStream,
-            &request.model,
-            &request.options,
-            Some(&request.messages),
-            self.inner.cache.as_ref(),
-        )?;
-        let call_id = run.call_id();
-        let open = || self.chat_stream_inner(&request, call_id);
-        let opened = match &self.inner.cache {
-            Some(c) => {
-                c.chat_stream(&self.cache_group(&request.model), &request, open)
-                    .await
-            }
-            None => open().await,
-        };
-        match opened {
-            Ok(stream) => {
-                // The tokenizer of the model that answered (a group name says nothing).
-                let model = match stream.meta().model.as_str() {
-                    "" => request.model.clone(),
-                    served => served.to_string(),
-                };
-                let stream = crate::accounting::estimate::complete_stream(stream, model, request);
-                Ok(p.stream(run, stream))
-            }
-            Err(e) => {
-                p.fail(run, &e);
-                Err(e)
+    pub fn chat_stream(
+        &self,
+        request: ChatRequest,
+    ) -> impl Future<Output = Result<ChatStream>> + Send + '_ {
+        // As in `chat`: the request is boxed once (it stays with the stream for the usage
+        // estimate) and the opening state machine once.
+        let request = Box::new(request);
+        async move {
+            let p = &self.inner.pipeline;
+            let run = p.begin(
+                CallType::ChatStream,
+                &request.model,
+                &request.options,
+                Some(&request.messages),
+                self.inner.cache.as_ref(),
+            )?;
+            let call_id = run.call_id();
+            let req = &*request;
+            let open = || self.chat_stream_inner(req, call_id);
+            let opened = match &self.inner.cache {
+                Some(c) => Box::pin(c.chat_stream(&self.cache_group(&req.model), req, open)).await,
+                None => Box::pin(open()).await,
+            };
+            match opened {
+                Ok(stream) => {
+                    // The tokenizer of the model that answered (a group name says nothing).
+                    let model = match stream.meta().model.as_str() {
+                        "" => request.model.clone(),
+                        served => served.to_string(),
+                    };
+                    let stream =
+                        crate::accounting::estimate::complete_stream(stream, model, request);
+                    Ok(p.stream(run, stream))
+                }
+                Err(e) => {
+                    p.fail(run, &e);
+                    Err(e)
+                }
             }
         }
     }

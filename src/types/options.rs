@@ -272,7 +272,7 @@ pub struct MockResponse {
     pub(crate) answer: MockAnswer,
     pub(crate) delay: Option<Duration>,
     pub(crate) chunk_delay: Option<Duration>,
-    pub(crate) usage: Option<Usage>,
+    pub(crate) usage: Option<Box<Usage>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -350,7 +350,7 @@ impl MockResponse {
 
     /// Report this usage instead of the estimate.
     pub fn usage(mut self, usage: Usage) -> Self {
-        self.usage = Some(usage);
+        self.usage = Some(Box::new(usage));
         self
     }
 

@@ -128,12 +128,55 @@ pub(crate) fn stringish<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Er
 
 /// Like [`stringish`], keeping `null`/absent as `None`.
 pub(crate) fn opt_stringish<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let v = Option::<serde_json::Value>::deserialize(d)?;
-    Ok(match v {
-        None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::String(s)) => Some(s),
-        Some(other) => Some(other.to_string()),
-    })
+    d.deserialize_option(StringishVisitor)
+}
+
+/// [`opt_stringish`]'s visitor: a string is taken as it is (no `Value` in between, this is on
+/// every response's path); anything else becomes its compact JSON text.
+struct StringishVisitor;
+
+impl<'de> Visitor<'de> for StringishVisitor {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string or any JSON value")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(StringishVisitor)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        // serde_json's own number text (`1.0`, not `1`).
+        Ok(Some(serde_json::Value::from(v).to_string()))
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        let v = serde_json::Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(Some(v.to_string()))
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let v = serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(Some(v.to_string()))
+    }
 }
 
 /// Text that vendors may send as a string, `null`, or a list of content parts (Mistral's
@@ -293,5 +336,36 @@ mod tests {
         assert_eq!(c(r#"{"t":-5}"#).t, -5);
         assert_eq!(c(r#"{"t":1.7e9}"#).t, 1_700_000_000);
         assert_eq!(c(r#"{"t":1e40}"#).t, i64::MAX);
+    }
+
+    #[derive(Deserialize)]
+    struct S {
+        #[serde(deserialize_with = "opt_stringish", default)]
+        s: Option<String>,
+    }
+
+    #[test]
+    fn stringish_keeps_strings_and_writes_anything_else_as_json() {
+        let cases: [(&str, Option<&str>); 11] = [
+            (r#"{"s":"fp_1"}"#, Some("fp_1")),
+            (r#"{"s":"a\"b\u00e9"}"#, Some("a\"bé")),
+            (r#"{"s":null}"#, None),
+            (r#"{}"#, None),
+            (r#"{"s":7}"#, Some("7")),
+            (r#"{"s":-7}"#, Some("-7")),
+            (r#"{"s":1.0}"#, Some("1.0")),
+            (r#"{"s":2.5e-3}"#, Some("0.0025")),
+            (r#"{"s":true}"#, Some("true")),
+            (r#"{"s":[1,{"a":null}]}"#, Some(r#"[1,{"a":null}]"#)),
+            (r#"{"s":{"b":[],"a":"x"}}"#, Some(r#"{"a":"x","b":[]}"#)),
+        ];
+        for (json, want) in cases {
+            // From text, and from an already parsed value (the path of buffered input).
+            let direct: S = serde_json::from_str(json).unwrap();
+            assert_eq!(direct.s.as_deref(), want, "{json}");
+            let value: serde_json::Value = serde_json::from_str(json).unwrap();
+            let via_value: S = serde_json::from_value(value).unwrap();
+            assert_eq!(via_value.s.as_deref(), want, "{json} via Value");
+        }
     }
 }

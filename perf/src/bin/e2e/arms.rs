@@ -20,6 +20,9 @@ pub const KEY: &str = "sk-bench-0000000000000000";
 pub enum Arm {
     /// Raw reqwest + serde_json with plain structs: the floor.
     R0,
+    /// Raw reqwest + serde_json with the crate's own `ChatRequest`/`ChatResponse`: the floor
+    /// plus the cost of the crate's complete, tolerant types (no client machinery).
+    R0Typed,
     /// `litellm::Client`.
     Client,
     /// `Router`, one deployment, retries and cooldowns off.
@@ -42,8 +45,9 @@ pub enum Arm {
 
 impl Arm {
     /// Every non-streaming arm, in round order.
-    pub const ALL: [Arm; 10] = [
+    pub const ALL: [Arm; 11] = [
         Arm::R0,
+        Arm::R0Typed,
         Arm::Client,
         Arm::Router1,
         Arm::Router3,
@@ -67,6 +71,7 @@ impl Arm {
     pub fn key(self) -> &'static str {
         match self {
             Arm::R0 => "r0",
+            Arm::R0Typed => "r0-typed",
             Arm::Client => "client",
             Arm::Router1 => "router-1",
             Arm::Router3 => "router-3",
@@ -89,6 +94,7 @@ impl Arm {
         match (self, streaming) {
             (Arm::R0, false) => "R0 raw reqwest + serde_json",
             (Arm::R0, true) => "R0-SSE raw reqwest + line split + serde_json",
+            (Arm::R0Typed, _) => "R0 with litellm's types",
             (Arm::Client, _) => "litellm `Client`",
             (Arm::Router1, _) => "`Router`, 1 deployment",
             (Arm::Router3, _) => "`Router`, 3 weighted deployments",
@@ -406,6 +412,18 @@ impl Clients {
                     .and_then(|c| c.message.content.as_deref())
                     .map(str::len)
                     .unwrap_or(0))
+            }
+            Arm::R0Typed => {
+                let req = litellm::ChatRequest::new(MODEL, vec![litellm::Message::user(prompt)]);
+                let body = serde_json::to_vec(&req).map_err(|e| e.to_string())?;
+                let resp = self.r0_post(body).send().await.map_err(|e| e.to_string())?;
+                if !resp.status().is_success() {
+                    return Err(format!("status {}", resp.status()));
+                }
+                let bytes = resp.bytes().await.map_err(|e| e.to_string())?;
+                let r: litellm::ChatResponse =
+                    serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+                Ok(r.text().map(str::len).unwrap_or(0))
             }
             Arm::AsyncOpenAi => {
                 use async_openai::types::chat::{

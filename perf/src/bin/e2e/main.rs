@@ -238,6 +238,35 @@ fn main() {
             // Exit without dropping thousands of held streams.
             std::process::exit(0);
         }
+        Some("loop") => {
+            // `e2e loop ARM N`: N calls through one arm only, for `perf stat`/`perf record`.
+            let arm = args
+                .get(1)
+                .and_then(|k| Arm::from_key(k))
+                .expect("loop ARM N");
+            let n: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20_000);
+            let up = Upstream::start(&upstream::Config::default());
+            let clients = Clients::new(up.port);
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            let local = tokio::task::LocalSet::new();
+            local.block_on(&rt, async {
+                for i in 0..1000 {
+                    clients.chat(arm, i).await.expect("warm-up call");
+                }
+                let cpu0 = litellm_perf::sys::cpu_time();
+                let t0 = Instant::now();
+                for i in 0..n {
+                    clients.chat(arm, i).await.expect("call");
+                }
+                let wall = t0.elapsed().as_secs_f64() * 1e6 / n as f64;
+                let cpu = (litellm_perf::sys::cpu_time() - cpu0).as_secs_f64() * 1e6 / n as f64;
+                println!("{}: {wall:.1} µs wall, {cpu:.1} µs CPU per call", arm.key());
+            });
+            return;
+        }
         _ => {}
     }
     let opts = Opts::parse(args).unwrap_or_else(|e| {
@@ -312,7 +341,7 @@ fn main() {
         let arms: Vec<Arm> = opts
             .pick(&Arm::ALL)
             .into_iter()
-            .filter(|&a| a != Arm::CacheHit)
+            .filter(|&a| a != Arm::CacheHit && a != Arm::R0Typed)
             .collect();
         let ladder = measure::Ladder {
             start: opts.start_rate,
