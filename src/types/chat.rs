@@ -4,11 +4,10 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
+use super::map_de::{Index, NullDefault, Plain, Stringish, Timestamp, map_deserialize};
 use super::meta::ResponseMeta;
 use super::options::CallOptions;
-use super::serde_util::{
-    Extra, index, null_default, opt_stringish, string_enum, stringish, timestamp,
-};
+use super::serde_util::{Extra, null_default, opt_stringish, string_enum, stringish};
 use super::usage::Usage;
 
 string_enum! {
@@ -65,13 +64,36 @@ string_enum! {
     }
 }
 
-fn default_role() -> Role {
-    Role::Assistant
-}
-
 fn role_or_assistant<'de, D: Deserializer<'de>>(d: D) -> Result<Role, D::Error> {
     Ok(Option::<Role>::deserialize(d)?.unwrap_or(Role::Assistant))
 }
+
+/// [`role_or_assistant`] as a type, for [`map_deserialize!`].
+struct RoleOrAssistant(Role);
+
+impl<'de> Deserialize<'de> for RoleOrAssistant {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        role_or_assistant(d).map(RoleOrAssistant)
+    }
+}
+
+map_deserialize!(
+    Message,
+    "a message object",
+    Message {
+        content: None,
+        ..Message::new(Role::Assistant, "")
+    },
+    {
+        "role" => role: RoleOrAssistant,
+        "content" => content: Plain<Option<Content>>,
+        "name" => name: Stringish,
+        "tool_calls" => tool_calls: Plain<Option<Vec<ToolCall>>>,
+        "tool_call_id" => tool_call_id: Stringish,
+        "refusal" => refusal: Stringish,
+        "reasoning_content" => reasoning_content: Stringish,
+    }
+);
 
 fn kind_or_function<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     Ok(opt_stringish(d)?
@@ -316,45 +338,28 @@ pub struct FileData {
 /// ];
 /// assert_eq!(history[3].tool_call_id.as_deref(), Some("call_1"));
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Message {
     /// Author.
-    #[serde(default = "default_role", deserialize_with = "role_or_assistant")]
     pub role: Role,
     /// Text or parts; `None` for an assistant message that only calls tools.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<Content>,
     /// Optional participant name.
-    #[serde(
-        default,
-        deserialize_with = "opt_stringish",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Tool calls made by the assistant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<Vec<ToolCall>>,
     /// For `role: tool`, the id of the call this answers.
-    #[serde(
-        default,
-        deserialize_with = "opt_stringish",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
     /// The assistant's refusal, when it refused.
-    #[serde(
-        default,
-        deserialize_with = "opt_stringish",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub refusal: Option<String>,
     /// Reasoning text from models that expose it (DeepSeek, xAI, Anthropic thinking, …).
     /// Not sent back to vendors that reject it.
-    #[serde(
-        default,
-        deserialize_with = "opt_stringish",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reasoning_content: Option<String>,
     /// Fields this crate does not model (annotations, audio, provider-specific fields).
     #[serde(flatten)]
@@ -983,19 +988,16 @@ impl ChatRequest {
 }
 
 /// One choice of a chat completion.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Choice {
     /// Position among the choices.
-    #[serde(default, deserialize_with = "index")]
     pub index: u32,
     /// The answer.
-    #[serde(default = "empty_assistant", deserialize_with = "message_or_empty")]
     pub message: Message,
     /// Why the model stopped.
-    #[serde(default)]
     pub finish_reason: Option<FinishReason>,
     /// Log probabilities (passed through).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<Value>,
     /// Fields this crate does not model.
     #[serde(flatten)]
@@ -1013,40 +1015,65 @@ fn message_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Message, D::Error
     Ok(Option::<Message>::deserialize(d)?.unwrap_or_else(empty_assistant))
 }
 
+/// [`message_or_empty`] as a type, for [`map_deserialize!`].
+struct MessageOrEmpty(Message);
+
+impl<'de> Deserialize<'de> for MessageOrEmpty {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        message_or_empty(d).map(MessageOrEmpty)
+    }
+}
+
+map_deserialize!(
+    Choice,
+    "a choice object",
+    Choice {
+        index: 0,
+        message: empty_assistant(),
+        finish_reason: None,
+        logprobs: None,
+        extra: Extra::new(),
+    },
+    {
+        "index" => index: Index,
+        "message" => message: MessageOrEmpty,
+        "finish_reason" => finish_reason: Plain<Option<FinishReason>>,
+        "logprobs" => logprobs: Plain<Option<Value>>,
+    }
+);
+
+map_deserialize!(ChatResponse, "a chat.completion object", ChatResponse::default(), {
+    "id" => id: NullDefault<String>,
+    "object" => object: NullDefault<String>,
+    "created" => created: Timestamp,
+    "model" => model: NullDefault<String>,
+    "choices" => choices: NullDefault<Vec<Choice>>,
+    "usage" => usage: Plain<Option<Usage>>,
+    "system_fingerprint" => system_fingerprint: Stringish,
+    "service_tier" => service_tier: Stringish,
+});
+
 /// A chat completion: OpenAI's `chat.completion` object plus [`ResponseMeta`].
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ChatResponse {
     /// Completion id.
-    #[serde(default, deserialize_with = "null_default")]
     pub id: String,
     /// `"chat.completion"`.
-    #[serde(default, deserialize_with = "null_default")]
     pub object: String,
     /// Unix time of creation.
-    #[serde(default, deserialize_with = "timestamp")]
     pub created: i64,
     /// Model that answered, as the vendor names it.
-    #[serde(default, deserialize_with = "null_default")]
     pub model: String,
     /// The answers.
-    #[serde(default, deserialize_with = "null_default")]
     pub choices: Vec<Choice>,
     /// Tokens used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
     /// Backend configuration fingerprint.
-    #[serde(
-        default,
-        deserialize_with = "opt_stringish",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub system_fingerprint: Option<String>,
     /// Service tier that served the call.
-    #[serde(
-        default,
-        deserialize_with = "opt_stringish",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub service_tier: Option<String>,
     /// Fields this crate does not model (e.g. Perplexity's `citations`).
     #[serde(flatten)]

@@ -128,12 +128,15 @@ pub(crate) fn stringish<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Er
 
 /// Like [`stringish`], keeping `null`/absent as `None`.
 pub(crate) fn opt_stringish<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    d.deserialize_option(StringishVisitor)
+    d.deserialize_option(StringishVisitor { join_parts: false })
 }
 
 /// [`opt_stringish`]'s visitor: a string is taken as it is (no `Value` in between, this is on
-/// every response's path); anything else becomes its compact JSON text.
-struct StringishVisitor;
+/// every response's path); anything else becomes its compact JSON text, except that with
+/// `join_parts` ([`opt_text`]) a list keeps only the joined `text` of its `type: "text"` parts.
+struct StringishVisitor {
+    join_parts: bool,
+}
 
 impl<'de> Visitor<'de> for StringishVisitor {
     type Value = Option<String>;
@@ -154,7 +157,7 @@ impl<'de> Visitor<'de> for StringishVisitor {
         Ok(None)
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(StringishVisitor)
+        d.deserialize_any(self)
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
         Ok(Some(v.to_string()))
@@ -171,7 +174,14 @@ impl<'de> Visitor<'de> for StringishVisitor {
     }
     fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
         let v = serde_json::Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
-        Ok(Some(v.to_string()))
+        Ok(Some(match (&v, self.join_parts) {
+            (serde_json::Value::Array(parts), true) => parts
+                .iter()
+                .filter(|p| p.get("type").and_then(|t| t.as_str()) == Some("text"))
+                .filter_map(|p| p.get("text").and_then(|t| t.as_str()))
+                .collect(),
+            _ => v.to_string(),
+        }))
     }
     fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
         let v = serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
@@ -182,19 +192,7 @@ impl<'de> Visitor<'de> for StringishVisitor {
 /// Text that vendors may send as a string, `null`, or a list of content parts (Mistral's
 /// reasoning models): the `text` of `type: "text"` parts is joined; other parts are skipped.
 pub(crate) fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let v = Option::<serde_json::Value>::deserialize(d)?;
-    Ok(match v {
-        None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::String(s)) => Some(s),
-        Some(serde_json::Value::Array(parts)) => Some(
-            parts
-                .iter()
-                .filter(|p| p.get("type").and_then(|t| t.as_str()) == Some("text"))
-                .filter_map(|p| p.get("text").and_then(|t| t.as_str()))
-                .collect(),
-        ),
-        Some(other) => Some(other.to_string()),
-    })
+    d.deserialize_option(StringishVisitor { join_parts: true })
 }
 
 /// A map of fields this crate does not model, kept as JSON.
@@ -366,6 +364,35 @@ mod tests {
             let value: serde_json::Value = serde_json::from_str(json).unwrap();
             let via_value: S = serde_json::from_value(value).unwrap();
             assert_eq!(via_value.s.as_deref(), want, "{json} via Value");
+        }
+    }
+
+    #[derive(Deserialize)]
+    struct T {
+        #[serde(deserialize_with = "opt_text", default)]
+        t: Option<String>,
+    }
+
+    #[test]
+    fn text_joins_text_parts_and_is_stringish_otherwise() {
+        let cases: [(&str, Option<&str>); 7] = [
+            (r#"{"t":"hi"}"#, Some("hi")),
+            (r#"{"t":null}"#, None),
+            (r#"{}"#, None),
+            (
+                r#"{"t":[{"type":"thinking","thinking":"x"},{"type":"text","text":"a"},{"type":"text","text":"b"},5]}"#,
+                Some("ab"),
+            ),
+            (r#"{"t":[]}"#, Some("")),
+            (r#"{"t":3}"#, Some("3")),
+            (r#"{"t":{"a":1}}"#, Some(r#"{"a":1}"#)),
+        ];
+        for (json, want) in cases {
+            let direct: T = serde_json::from_str(json).unwrap();
+            assert_eq!(direct.t.as_deref(), want, "{json}");
+            let value: serde_json::Value = serde_json::from_str(json).unwrap();
+            let via_value: T = serde_json::from_value(value).unwrap();
+            assert_eq!(via_value.t.as_deref(), want, "{json} via Value");
         }
     }
 }

@@ -15,48 +15,33 @@ use super::chat::{
     ChatResponse, Choice, Content, FinishReason, FunctionCall, Message, Role, ToolCall,
 };
 use super::meta::ResponseMeta;
-use super::serde_util::{
-    Extra, index, null_default, opt_index, opt_stringish, opt_text, timestamp,
-};
+use super::serde_util::{Extra, opt_index, opt_stringish};
 use super::usage::Usage;
 use crate::error::Result;
 
 /// One streamed chunk: OpenAI's `chat.completion.chunk`.
 ///
 /// The last chunk of every stream from this crate carries the usage and has `choices: []`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ChatChunk {
     /// Completion id (the same on every chunk).
-    #[serde(default, deserialize_with = "null_default")]
     pub id: String,
     /// `"chat.completion.chunk"`.
-    #[serde(default, deserialize_with = "null_default")]
     pub object: String,
     /// Unix time of creation.
-    #[serde(default, deserialize_with = "timestamp")]
     pub created: i64,
     /// Model that answered.
-    #[serde(default, deserialize_with = "null_default")]
     pub model: String,
     /// Deltas, one per choice; empty on the usage chunk.
-    #[serde(default, deserialize_with = "null_default")]
     pub choices: Vec<ChunkChoice>,
     /// Usage of the whole call (usage chunk only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
     /// Backend configuration fingerprint.
-    #[serde(
-        default,
-        deserialize_with = "opt_stringish",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub system_fingerprint: Option<String>,
     /// Service tier.
-    #[serde(
-        default,
-        deserialize_with = "opt_stringish",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub service_tier: Option<String>,
     /// Fields this crate does not model.
     #[serde(flatten)]
@@ -78,19 +63,16 @@ impl ChatChunk {
 }
 
 /// The delta of one choice.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ChunkChoice {
     /// Choice index.
-    #[serde(default, deserialize_with = "index")]
     pub index: u32,
     /// What is new.
-    #[serde(default, deserialize_with = "null_default")]
     pub delta: Delta,
     /// Set on the last chunk of this choice.
-    #[serde(default)]
     pub finish_reason: Option<FinishReason>,
     /// Log probabilities (passed through).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<Value>,
     /// Fields this crate does not model.
     #[serde(flatten)]
@@ -98,39 +80,55 @@ pub struct ChunkChoice {
 }
 
 /// New content of a choice.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Delta {
     /// Role (first chunk only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
     /// Text fragment (a list of parts sent by a vendor is joined).
-    #[serde(
-        default,
-        deserialize_with = "opt_text",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     /// Reasoning text fragment.
-    #[serde(
-        default,
-        deserialize_with = "opt_stringish",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reasoning_content: Option<String>,
     /// Refusal fragment.
-    #[serde(
-        default,
-        deserialize_with = "opt_stringish",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub refusal: Option<String>,
     /// Tool-call fragments.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<Vec<ToolCallDelta>>,
     /// Fields this crate does not model.
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+use super::map_de::{Index, NullDefault, Plain, Stringish, Text, Timestamp, map_deserialize};
+
+map_deserialize!(ChatChunk, "a chat.completion.chunk object", ChatChunk::default(), {
+    "id" => id: NullDefault<String>,
+    "object" => object: NullDefault<String>,
+    "created" => created: Timestamp,
+    "model" => model: NullDefault<String>,
+    "choices" => choices: NullDefault<Vec<ChunkChoice>>,
+    "usage" => usage: Plain<Option<Usage>>,
+    "system_fingerprint" => system_fingerprint: Stringish,
+    "service_tier" => service_tier: Stringish,
+});
+
+map_deserialize!(ChunkChoice, "a chunk choice object", ChunkChoice::default(), {
+    "index" => index: Index,
+    "delta" => delta: NullDefault<Delta>,
+    "finish_reason" => finish_reason: Plain<Option<FinishReason>>,
+    "logprobs" => logprobs: Plain<Option<Value>>,
+});
+
+map_deserialize!(Delta, "a delta object", Delta::default(), {
+    "role" => role: Plain<Option<Role>>,
+    "content" => content: Text,
+    "reasoning_content" => reasoning_content: Stringish,
+    "refusal" => refusal: Stringish,
+    "tool_calls" => tool_calls: Plain<Option<Vec<ToolCallDelta>>>,
+});
 
 /// A fragment of a tool call. `id`, `type` and `function.name` come with the first fragment of
 /// each call; `function.arguments` fragments are concatenated.

@@ -1,30 +1,28 @@
 //! Token usage, OpenAI's `CompletionUsage` shape, which every provider's usage is translated to.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::serde_util::{Extra, count, opt_count};
+use super::map_de::{Count, OptCount, Plain, map_deserialize};
+use super::serde_util::Extra;
 
 /// Tokens used by one call.
 ///
 /// Counts are tolerant: a negative count decodes as 0, a huge one saturates, `null` is 0.
 /// Vendor-specific extras (Groq's timings, DeepSeek's `prompt_cache_hit_tokens`, OpenRouter's
 /// `cost`) stay in [`Usage::extra`].
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Usage {
     /// Tokens in the prompt (including cached ones).
-    #[serde(default, deserialize_with = "count")]
     pub prompt_tokens: u64,
     /// Tokens generated (including reasoning tokens).
-    #[serde(default, deserialize_with = "count")]
     pub completion_tokens: u64,
     /// Sum of the two, as the vendor reported it (or computed when it did not).
-    #[serde(default, deserialize_with = "count")]
     pub total_tokens: u64,
     /// Breakdown of the prompt tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub prompt_tokens_details: Option<PromptTokensDetails>,
     /// Breakdown of the completion tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub completion_tokens_details: Option<CompletionTokensDetails>,
     /// Fields this crate does not model.
     #[serde(flatten)]
@@ -32,42 +30,22 @@ pub struct Usage {
 }
 
 /// Breakdown of prompt tokens.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct PromptTokensDetails {
     /// Tokens read from the vendor's prompt cache.
-    #[serde(
-        default,
-        deserialize_with = "opt_count",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cached_tokens: Option<u64>,
     /// Tokens written to the vendor's prompt cache (Anthropic cache creation).
-    #[serde(
-        default,
-        deserialize_with = "opt_count",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cache_write_tokens: Option<u64>,
     /// Audio input tokens.
-    #[serde(
-        default,
-        deserialize_with = "opt_count",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub audio_tokens: Option<u64>,
     /// Text input tokens.
-    #[serde(
-        default,
-        deserialize_with = "opt_count",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub text_tokens: Option<u64>,
     /// Image input tokens.
-    #[serde(
-        default,
-        deserialize_with = "opt_count",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_tokens: Option<u64>,
     /// Fields this crate does not model.
     #[serde(flatten)]
@@ -75,47 +53,61 @@ pub struct PromptTokensDetails {
 }
 
 /// Breakdown of completion tokens.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct CompletionTokensDetails {
     /// Tokens spent on hidden reasoning.
-    #[serde(
-        default,
-        deserialize_with = "opt_count",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reasoning_tokens: Option<u64>,
     /// Audio output tokens.
-    #[serde(
-        default,
-        deserialize_with = "opt_count",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub audio_tokens: Option<u64>,
     /// Text output tokens.
-    #[serde(
-        default,
-        deserialize_with = "opt_count",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub text_tokens: Option<u64>,
     /// Predicted-output tokens that were used.
-    #[serde(
-        default,
-        deserialize_with = "opt_count",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub accepted_prediction_tokens: Option<u64>,
     /// Predicted-output tokens that were not used (still billed).
-    #[serde(
-        default,
-        deserialize_with = "opt_count",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rejected_prediction_tokens: Option<u64>,
     /// Fields this crate does not model.
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+map_deserialize!(Usage, "a usage object", Usage::default(), {
+    "prompt_tokens" => prompt_tokens: Count,
+    "completion_tokens" => completion_tokens: Count,
+    "total_tokens" => total_tokens: Count,
+    "prompt_tokens_details" => prompt_tokens_details: Plain<Option<PromptTokensDetails>>,
+    "completion_tokens_details" => completion_tokens_details: Plain<Option<CompletionTokensDetails>>,
+});
+
+map_deserialize!(
+    PromptTokensDetails,
+    "a prompt_tokens_details object",
+    PromptTokensDetails::default(),
+    {
+        "cached_tokens" => cached_tokens: OptCount,
+        "cache_write_tokens" => cache_write_tokens: OptCount,
+        "audio_tokens" => audio_tokens: OptCount,
+        "text_tokens" => text_tokens: OptCount,
+        "image_tokens" => image_tokens: OptCount,
+    }
+);
+
+map_deserialize!(
+    CompletionTokensDetails,
+    "a completion_tokens_details object",
+    CompletionTokensDetails::default(),
+    {
+        "reasoning_tokens" => reasoning_tokens: OptCount,
+        "audio_tokens" => audio_tokens: OptCount,
+        "text_tokens" => text_tokens: OptCount,
+        "accepted_prediction_tokens" => accepted_prediction_tokens: OptCount,
+        "rejected_prediction_tokens" => rejected_prediction_tokens: OptCount,
+    }
+);
 
 impl Usage {
     /// Usage with the two main counts; `total_tokens` is their (saturating) sum.
