@@ -4,6 +4,7 @@
 //! cargo run --release -p litellm-perf --bin e2e            # every suite, ≈ 7 minutes
 //! cargo run --release -p litellm-perf --bin e2e -- latency # one suite
 //! cargo run --release -p litellm-perf --bin e2e -- --quick # a smoke run, seconds
+//! target/release/e2e loop client 20000                      # one arm alone, for profilers
 //! ```
 //!
 //! Suites: `latency` (concurrency 1: added latency over R0, CPU-µs and allocations per call),
