@@ -23,6 +23,9 @@ pub enum Arm {
     /// Raw reqwest + serde_json with the crate's own `ChatRequest`/`ChatResponse`: the floor
     /// plus the cost of the crate's complete, tolerant types (no client machinery).
     R0Typed,
+    /// The crate's OpenAI provider called directly with a context resolved once: the HTTP
+    /// layer and translation without the client's per-call machinery (diagnostic).
+    Provider,
     /// `litellm::Client`.
     Client,
     /// `Router`, one deployment, retries and cooldowns off.
@@ -45,9 +48,10 @@ pub enum Arm {
 
 impl Arm {
     /// Every non-streaming arm, in round order.
-    pub const ALL: [Arm; 11] = [
+    pub const ALL: [Arm; 12] = [
         Arm::R0,
         Arm::R0Typed,
+        Arm::Provider,
         Arm::Client,
         Arm::Router1,
         Arm::Router3,
@@ -72,6 +76,7 @@ impl Arm {
         match self {
             Arm::R0 => "r0",
             Arm::R0Typed => "r0-typed",
+            Arm::Provider => "provider",
             Arm::Client => "client",
             Arm::Router1 => "router-1",
             Arm::Router3 => "router-3",
@@ -95,6 +100,7 @@ impl Arm {
             (Arm::R0, false) => "R0 raw reqwest + serde_json",
             (Arm::R0, true) => "R0-SSE raw reqwest + line split + serde_json",
             (Arm::R0Typed, _) => "R0 with litellm's types",
+            (Arm::Provider, _) => "litellm's provider, called directly",
             (Arm::Client, _) => "litellm `Client`",
             (Arm::Router1, _) => "`Router`, 1 deployment",
             (Arm::Router3, _) => "`Router`, 3 weighted deployments",
@@ -248,6 +254,10 @@ pub struct Clients {
     auth: reqwest::header::HeaderValue,
     r0: reqwest::Client,
     client: litellm::Client,
+    provider: (
+        std::sync::Arc<dyn litellm::provider::Provider>,
+        litellm::provider::CallContext,
+    ),
     router1: litellm::Router,
     router3: litellm::Router,
     router_retry: litellm::Router,
@@ -335,6 +345,9 @@ impl Clients {
                 .expect("header value"),
             r0,
             client: litellm_client(&base),
+            provider: litellm_client(&base)
+                .resolve(&format!("openai/{MODEL}"), &Default::default())
+                .expect("resolve"),
             router1,
             router3,
             router_retry,
@@ -412,6 +425,12 @@ impl Clients {
                     .and_then(|c| c.message.content.as_deref())
                     .map(str::len)
                     .unwrap_or(0))
+            }
+            Arm::Provider => {
+                let (p, cx) = &self.provider;
+                let req = litellm::ChatRequest::new(MODEL, vec![litellm::Message::user(prompt)]);
+                let r = p.chat(&req, cx).await.map_err(|e| e.to_string())?;
+                Ok(r.text().map(str::len).unwrap_or(0))
             }
             Arm::R0Typed => {
                 let req = litellm::ChatRequest::new(MODEL, vec![litellm::Message::user(prompt)]);

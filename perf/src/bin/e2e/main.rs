@@ -342,7 +342,7 @@ fn main() {
         let arms: Vec<Arm> = opts
             .pick(&Arm::ALL)
             .into_iter()
-            .filter(|&a| a != Arm::CacheHit && a != Arm::R0Typed)
+            .filter(|&a| !matches!(a, Arm::CacheHit | Arm::R0Typed | Arm::Provider))
             .collect();
         let ladder = measure::Ladder {
             start: opts.start_rate,
