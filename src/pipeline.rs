@@ -3,6 +3,7 @@
 //! one call here): budgets and quotas before, cost, ledger, callbacks, logs and metrics after.
 //! With nothing configured it does nothing but fill the answer's cost.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -92,8 +93,8 @@ impl std::fmt::Debug for Pipeline {
 
 /// An answer the pipeline can account for.
 pub(crate) trait Answer: HasMeta {
-    /// Token usage, when known.
-    fn usage(&self) -> Option<Usage>;
+    /// Token usage, when known (borrowed when the answer carries it as is).
+    fn usage(&self) -> Option<Cow<'_, Usage>>;
     /// The answer as JSON, for detailed events.
     fn to_json(&self) -> Option<serde_json::Value>;
     /// The model the vendor says served the call.
@@ -110,8 +111,8 @@ impl Answer for ChatResponse {
     fn meta_ref(&self) -> &ResponseMeta {
         &self.meta
     }
-    fn usage(&self) -> Option<Usage> {
-        self.usage.clone()
+    fn usage(&self) -> Option<Cow<'_, Usage>> {
+        self.usage.as_ref().map(Cow::Borrowed)
     }
     fn served(&self) -> &str {
         &self.model
@@ -128,8 +129,8 @@ impl Answer for TextCompletionResponse {
     fn meta_ref(&self) -> &ResponseMeta {
         &self.meta
     }
-    fn usage(&self) -> Option<Usage> {
-        self.usage.clone()
+    fn usage(&self) -> Option<Cow<'_, Usage>> {
+        self.usage.as_ref().map(Cow::Borrowed)
     }
     fn served(&self) -> &str {
         &self.model
@@ -143,12 +144,12 @@ impl Answer for EmbeddingResponse {
     fn meta_ref(&self) -> &ResponseMeta {
         &self.meta
     }
-    fn usage(&self) -> Option<Usage> {
+    fn usage(&self) -> Option<Cow<'_, Usage>> {
         let tokens = match self.usage.prompt_tokens {
             0 => self.usage.total_tokens,
             n => n,
         };
-        Some(Usage::new(tokens, 0))
+        Some(Cow::Owned(Usage::new(tokens, 0)))
     }
     fn served(&self) -> &str {
         &self.model
@@ -261,14 +262,19 @@ impl Pipeline {
 
     /// A call succeeded: its cost in the answer's meta, the ledger charged, the event sent.
     pub(crate) fn succeed<T: Answer>(&self, run: Running, answer: &mut T) {
-        let usage = answer.usage();
-        let cost = usage
-            .as_ref()
-            .and_then(|u| self.price(answer.meta_ref(), u, answer.served(), answer.service_tier()));
+        let cost = answer.usage().and_then(|u| {
+            self.price(
+                answer.meta_ref(),
+                &u,
+                answer.served(),
+                answer.service_tier(),
+            )
+        });
         answer.meta_mut().cost = cost;
         if self.is_idle() {
             return;
         }
+        let usage = answer.usage().map(Cow::into_owned);
         let meta = answer.meta_mut().clone();
         let response = if self.observer.detailed() {
             answer.to_json()
