@@ -816,11 +816,11 @@ impl Router {
         let opts = &request.options;
         let prompt = self.prompt_tokens(request);
         let client = &self.inner.client;
-        if self.group_of(model).is_none() {
+        let Some(group) = self.group_of(model) else {
             return client.chat_with(request, model, opts).await;
-        }
+        };
         let routed = self
-            .route(model, opts, prompt, false, call_id, |a: Attempt| {
+            .route(group, model, opts, prompt, false, call_id, |a: Attempt| {
                 let req = request;
                 async move { client.chat_with(req, &a.model, &a.options).await }
             })
@@ -878,11 +878,11 @@ impl Router {
         let opts = &request.options;
         let prompt = self.prompt_tokens(request);
         let client = &self.inner.client;
-        if self.group_of(model).is_none() {
+        let Some(group) = self.group_of(model) else {
             return client.chat_stream_with(request, model, opts).await;
-        }
+        };
         let routed = self
-            .route(model, opts, prompt, true, call_id, |a: Attempt| {
+            .route(group, model, opts, prompt, true, call_id, |a: Attempt| {
                 let req = request;
                 async move { client.chat_stream_with(req, &a.model, &a.options).await }
             })
@@ -943,11 +943,11 @@ impl Router {
         let model = request.model.as_str();
         let opts = &request.options;
         let client = &self.inner.client;
-        if self.group_of(model).is_none() {
+        let Some(group) = self.group_of(model) else {
             return client.embed_with(request, model, opts).await;
-        }
+        };
         let routed = self
-            .route(model, opts, None, false, call_id, |a: Attempt| {
+            .route(group, model, opts, None, false, call_id, |a: Attempt| {
                 let req = request;
                 async move { client.embed_with(req, &a.model, &a.options).await }
             })
@@ -988,11 +988,11 @@ impl Router {
         let model = request.model.as_str();
         let opts = &request.options;
         let client = &self.inner.client;
-        if self.group_of(model).is_none() {
+        let Some(group) = self.group_of(model) else {
             return client.text_completion_with(request, model, opts).await;
-        }
+        };
         let routed = self
-            .route(model, opts, None, false, call_id, |a: Attempt| {
+            .route(group, model, opts, None, false, call_id, |a: Attempt| {
                 let req = request;
                 async move { client.text_completion_with(req, &a.model, &a.options).await }
             })
@@ -1026,9 +1026,11 @@ impl Router {
         self.inner.groups.load().find(name).cloned()
     }
 
-    /// Runs a call over the group of `model`, its retries and its fallbacks.
+    /// Runs a call over `group` (what `model` resolved to), its retries and its fallbacks.
+    #[allow(clippy::too_many_arguments)]
     async fn route<T, F, Fut>(
         &self,
+        mut group: Arc<Group>,
         model: &str,
         options: &CallOptions,
         prompt_tokens: Option<u64>,
@@ -1044,10 +1046,6 @@ impl Router {
         let s = &self.inner.settings;
         let start = Instant::now();
         let deadline = start + options.timeout.unwrap_or(s.timeout);
-        let mut group = match self.group_of(model) {
-            Some(g) => g,
-            None => return Err(Error::bad_request(format!("no model group '{model}'"))),
-        };
         let requested = model.to_string();
         let mut attempts = 0u32;
         let mut history: Vec<String> = Vec::new();
