@@ -4,7 +4,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
-use super::map_de::{Index, NullDefault, Plain, Stringish, Timestamp, map_deserialize};
+use super::map_de::{Index, NullDefault, Plain, Stringish, Timestamp, map_deserialize, wrapper};
 use super::meta::ResponseMeta;
 use super::options::CallOptions;
 use super::serde_util::{Extra, null_default, opt_stringish, string_enum, stringish};
@@ -68,14 +68,10 @@ fn role_or_assistant<'de, D: Deserializer<'de>>(d: D) -> Result<Role, D::Error> 
     Ok(Option::<Role>::deserialize(d)?.unwrap_or(Role::Assistant))
 }
 
-/// [`role_or_assistant`] as a type, for [`map_deserialize!`].
-struct RoleOrAssistant(Role);
-
-impl<'de> Deserialize<'de> for RoleOrAssistant {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        role_or_assistant(d).map(RoleOrAssistant)
-    }
-}
+wrapper!(
+    /// [`role_or_assistant`] as a type, for [`map_deserialize!`].
+    RoleOrAssistant(Role) = role_or_assistant
+);
 
 map_deserialize!(
     Message,
@@ -1015,14 +1011,10 @@ fn message_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Message, D::Error
     Ok(Option::<Message>::deserialize(d)?.unwrap_or_else(empty_assistant))
 }
 
-/// [`message_or_empty`] as a type, for [`map_deserialize!`].
-struct MessageOrEmpty(Message);
-
-impl<'de> Deserialize<'de> for MessageOrEmpty {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        message_or_empty(d).map(MessageOrEmpty)
-    }
-}
+wrapper!(
+    /// [`message_or_empty`] as a type, for [`map_deserialize!`].
+    MessageOrEmpty(Message) = message_or_empty
+);
 
 map_deserialize!(
     Choice,

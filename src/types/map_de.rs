@@ -74,6 +74,8 @@ macro_rules! wrapper {
     };
 }
 
+pub(crate) use wrapper;
+
 wrapper!(
     /// A unix timestamp ([`serde_util::timestamp`]).
     Timestamp(i64) = serde_util::timestamp
