@@ -127,6 +127,15 @@ pub mod types;
 #[cfg(test)]
 pub(crate) mod testutil;
 
+/// The `reqwest` this crate is built on, for [`ClientBuilder::http_client`]: build your
+/// `reqwest::Client` from this re-export and it is always the version the crate expects.
+pub use reqwest;
+
+/// The `async_trait` attribute the [`Provider`](provider::Provider) and
+/// [`Callback`](observe::Callback) traits are written with, so implementing them needs no
+/// dependency of your own.
+pub use async_trait::async_trait;
+
 pub use client::{Client, ClientBuilder, builtin_providers, default_client};
 pub use error::{Error, ErrorDetails, ErrorKind, Result};
 pub use model::{infer_provider, split_model};

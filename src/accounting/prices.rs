@@ -1111,29 +1111,35 @@ fn digits(s: &str, n: usize) -> bool {
 
 /// The name without a trailing date or version: `-2024-08-06`, `-20241022`, `@20241022`,
 /// `@001`, `@latest`, `-09-2025`, `-001`/`-002` (three digits).
+///
+/// Works on bytes: every suffix it removes is ASCII, so the cut is always on a character
+/// boundary whatever else the name holds.
 fn strip_version(name: &str) -> Option<&str> {
     if let Some((base, v)) = name.rsplit_once('@') {
         return (!base.is_empty() && !v.contains('/')).then_some(base);
     }
     let b = name.as_bytes();
+    let digits_at = |range: std::ops::Range<usize>| b[range].iter().all(u8::is_ascii_digit);
+    let n = b.len();
     // -YYYY-MM-DD
-    if b.len() > 11 && b[b.len() - 11] == b'-' {
-        let tail = &name[b.len() - 10..];
-        if digits(&tail[..4], 4)
-            && &tail[4..5] == "-"
-            && digits(&tail[5..7], 2)
-            && &tail[7..8] == "-"
-            && digits(&tail[8..], 2)
-        {
-            return Some(&name[..b.len() - 11]);
-        }
+    if n > 11
+        && b[n - 11] == b'-'
+        && digits_at(n - 10..n - 6)
+        && b[n - 6] == b'-'
+        && digits_at(n - 5..n - 3)
+        && b[n - 3] == b'-'
+        && digits_at(n - 2..n)
+    {
+        return name.get(..n - 11);
     }
     // -MM-YYYY (Gemini previews)
-    if b.len() > 8 && b[b.len() - 8] == b'-' {
-        let tail = &name[b.len() - 7..];
-        if digits(&tail[..2], 2) && &tail[2..3] == "-" && digits(&tail[3..], 4) {
-            return Some(&name[..b.len() - 8]);
-        }
+    if n > 8
+        && b[n - 8] == b'-'
+        && digits_at(n - 7..n - 5)
+        && b[n - 5] == b'-'
+        && digits_at(n - 4..n)
+    {
+        return name.get(..n - 8);
     }
     let (base, last) = name.rsplit_once('-')?;
     if base.is_empty() {
