@@ -1,7 +1,32 @@
 //! Regression tests for the defects found when the crate was tried as a hostile upstream, a
 //! careless caller and a new user would (issue 11). Each test failed before its fix.
 
-use litellm::{ErrorKind, Message, completion};
+mod support;
+
+use std::time::{Duration, SystemTime};
+
+use litellm::router::Deployment;
+use litellm::{ChatRequest, Client, ErrorKind, Message, Router, completion};
+use serde_json::json;
+use support::{FakeUpstream, Reply};
+
+const KEY: &str = "sk-test-0123456789abcdef";
+
+/// A client for the fake upstream, as the `openai` provider, with `KEY`.
+fn client(server: &FakeUpstream) -> Client {
+    Client::builder()
+        .no_env()
+        .api_key("openai", KEY)
+        .api_base("openai", server.url())
+        .build()
+        .unwrap()
+}
+
+fn answer() -> serde_json::Value {
+    json!({"id": "c1", "object": "chat.completion", "created": 1, "model": "gpt-4o",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}})
+}
 
 /// Item 1: a model name with multi-byte characters once panicked the price-name normaliser
 /// (it cut names at byte offsets).
@@ -16,5 +41,87 @@ async fn multibyte_model_names_are_priced_without_panic() {
         let resp = completion(model, vec![Message::user("Hi")]).await.unwrap();
         assert!(resp.text().is_some(), "{model}");
     }
-    let _ = ErrorKind::BadRequest;
+}
+
+/// A 235-byte tool schema whose definition refers to itself from several properties.
+fn exploding_schema() -> serde_json::Value {
+    serde_json::json!({
+        "type": "object",
+        "$defs": {"N": {"type": "object", "properties": {
+            "a": {"$ref": "#/$defs/N"}, "b": {"$ref": "#/$defs/N"},
+            "c": {"$ref": "#/$defs/N"}, "d": {"$ref": "#/$defs/N"}
+        }}},
+        "properties": {"root": {"$ref": "#/$defs/N"}}
+    })
+}
+
+/// Item 2: `$ref` expansion for Gemini/Vertex once grew exponentially (past 3 GiB for this
+/// schema). It is bounded, and the call is a `BadRequest` before anything is sent.
+#[tokio::test]
+async fn self_referring_tool_schemas_are_a_bad_request_for_gemini() {
+    use litellm::{ChatRequest, ResponseFormat, Tool};
+    let schema = exploding_schema();
+    assert!(schema.to_string().len() < 300);
+    for model in ["gemini/gemini-2.5-flash", "vertex_ai/gemini-2.5-flash"] {
+        let tool = ChatRequest::new(model, vec![Message::user("Hi")])
+            .api_key("k")
+            .api_base("http://127.0.0.1:1")
+            .provider_param("vertex_project", "p")
+            .tools(vec![Tool::function("f", "recursive", schema.clone())]);
+        let err = litellm::chat(tool).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadRequest, "{model}: {err}");
+        assert!(err.message().contains("$ref"), "{err}");
+        let format = ChatRequest::new(model, vec![Message::user("Hi")])
+            .api_key("k")
+            .api_base("http://127.0.0.1:1")
+            .provider_param("vertex_project", "p")
+            .response_format(ResponseFormat::json_schema("out", schema.clone(), true));
+        let err = litellm::chat(format).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadRequest, "{model}: {err}");
+    }
+}
+
+/// Item 6: a `Retry-After` HTTP date far in the future once cooled a deployment for thousands
+/// of years. It is clamped like the numeric forms (a day).
+#[tokio::test]
+async fn retry_after_dates_are_clamped_like_numbers() {
+    let server = FakeUpstream::start().await;
+    let far = "Fri, 31 Dec 9999 23:59:59 GMT";
+    server.push(
+        Reply::json(429, json!({"error": {"message": "slow down"}})).header("retry-after", far),
+    );
+    let err = client(&server)
+        .completion("openai/gpt-4o", vec![Message::user("x")])
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimit);
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(86_400)));
+
+    // Routed: the deployment that answered so cools down for at most the clamped delay.
+    server.push(
+        Reply::json(429, json!({"error": {"message": "slow down"}})).header("retry-after", far),
+    );
+    server.set_default(Reply::json(200, answer()));
+    let router = Router::builder()
+        .client(client(&server))
+        .deployment(Deployment::new("g", "openai/gpt-4o").id("a"))
+        .deployment(Deployment::new("g", "openai/gpt-4o").id("b"))
+        .num_retries(1)
+        .build()
+        .unwrap();
+    router
+        .completion("g", vec![Message::user("x")])
+        .await
+        .unwrap();
+    let cooled: Vec<_> = router
+        .health()
+        .into_iter()
+        .filter_map(|h| h.cooling_until)
+        .collect();
+    assert_eq!(cooled.len(), 1);
+    assert!(
+        cooled[0] <= SystemTime::now() + Duration::from_secs(86_401),
+        "{:?}",
+        cooled[0]
+    );
 }

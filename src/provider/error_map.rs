@@ -158,7 +158,8 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let when = httpdate::parse_http_date(v).ok()?;
     Some(
         when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
+            .unwrap_or(Duration::ZERO)
+            .min(Duration::from_secs_f64(MAX_HINT_SECS)),
     )
 }
 
@@ -589,6 +590,11 @@ mod tests {
             HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
         );
         assert_eq!(retry_after(&h), Some(Duration::ZERO));
+        h.insert(
+            "retry-after",
+            HeaderValue::from_static("Fri, 31 Dec 9999 23:59:59 GMT"),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(86_400)));
         h.insert("retry-after-ms", HeaderValue::from_static("1e300"));
         assert_eq!(retry_after(&h), Some(Duration::from_secs(86_400)));
     }

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::schema::to_gemini_schema;
+use super::schema::{MAX_NODES, to_gemini_schema_within};
 use super::{Flavor, is_gemini3, thought_signature_of};
 use crate::error::{Error, Result};
 use crate::provider::CallContext;
@@ -575,6 +575,8 @@ const NATIVE_TOOLS: &[&str] = &[
 fn convert_tools(req: &ChatRequest, cx: &CallContext) -> Result<(Vec<Value>, Option<Vec<String>>)> {
     let mut decls = Vec::new();
     let mut native = Vec::new();
+    // One node budget for every tool schema of the request.
+    let mut budget = MAX_NODES;
     let allowed = allowed_tools(req.tool_choice.as_ref());
     let auto_allowed = matches!(&allowed, Some((false, _)));
     for t in req.tools.iter().flatten() {
@@ -590,7 +592,8 @@ fn convert_tools(req: &ChatRequest, cx: &CallContext) -> Result<(Vec<Value>, Opt
                     &f.name,
                     f.description.as_deref(),
                     f.parameters.as_ref(),
-                ));
+                    &mut budget,
+                )?);
             }
             _ => match native_tool(t) {
                 Some(v) => native.push(v),
@@ -608,7 +611,8 @@ fn convert_tools(req: &ChatRequest, cx: &CallContext) -> Result<(Vec<Value>, Opt
                     name,
                     f.get("description").and_then(Value::as_str),
                     f.get("parameters"),
-                ));
+                    &mut budget,
+                )?);
             }
         }
     }
@@ -640,14 +644,19 @@ fn native_tool(t: &Tool) -> Option<Value> {
 
 /// One function declaration. Parameters are converted to Gemini's schema subset; an object
 /// schema without properties is left out (Gemini rejects an OBJECT without properties).
-fn function_declaration(name: &str, description: Option<&str>, params: Option<&Value>) -> Value {
+fn function_declaration(
+    name: &str,
+    description: Option<&str>,
+    params: Option<&Value>,
+    budget: &mut usize,
+) -> Result<Value> {
     let mut d = Map::new();
     d.insert("name".into(), json!(name));
     if let Some(desc) = description.filter(|d| !d.is_empty()) {
         d.insert("description".into(), json!(desc));
     }
     if let Some(p) = params {
-        let schema = to_gemini_schema(p);
+        let schema = to_gemini_schema_within(p, budget)?;
         let empty_object = schema.get("type").and_then(Value::as_str) == Some("OBJECT")
             && schema
                 .get("properties")
@@ -657,7 +666,7 @@ fn function_declaration(name: &str, description: Option<&str>, params: Option<&V
             d.insert("parameters".into(), schema);
         }
     }
-    Value::Object(d)
+    Ok(Value::Object(d))
 }
 
 /// An OpenAI `allowed_tools` tool choice: (required?, names).
@@ -791,7 +800,7 @@ fn generation_config(
         Some(ResponseFormat::JsonSchema { json_schema }) => {
             g.insert("responseMimeType".into(), json!("application/json"));
             if let Some(s) = &json_schema.schema {
-                let schema = to_gemini_schema(s);
+                let schema = to_gemini_schema_within(s, &mut { MAX_NODES })?;
                 if schema.as_object().is_some_and(|o| !o.is_empty()) {
                     g.insert("responseSchema".into(), schema);
                 }

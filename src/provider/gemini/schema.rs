@@ -8,7 +8,10 @@
 //! `minProperties`/`maxProperties` (sent as int64 strings), `minimum`/`maximum`, `pattern`,
 //! `example`, `default`.
 //!
-//! Translated: `$ref` into `$defs`/`definitions` is inlined (cycles cut at a depth of 32);
+//! Translated: `$ref` into `$defs`/`definitions` is inlined (cycles cut at a depth of 32, and
+//! the whole expansion bounded at [`MAX_NODES`] schema nodes: a small schema whose definitions
+//! refer to themselves from several places would otherwise expand exponentially; past the
+//! bound the request is a `BadRequest`);
 //! `allOf` is merged; `oneOf` becomes `anyOf`; `type: ["string","null"]` and `anyOf` with a
 //! `{"type":"null"}` branch become `nullable: true`; `const` becomes a one-value `enum`;
 //! `examples` becomes `example`; an enum on a non-string type is dropped and its values are
@@ -22,27 +25,68 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::error::{Error, Result};
+
 /// Deepest nesting (and `$ref` expansion) converted; deeper schemas become `{}`.
 const MAX_DEPTH: usize = 32;
 
-/// Converts a JSON Schema to Gemini's schema subset (see the module docs).
-pub(crate) fn to_gemini_schema(schema: &Value) -> Value {
+/// Most schema nodes one conversion may produce, `$ref` expansions included. Real tool schemas
+/// have tens to a few thousand; a self-referring definition used from several properties
+/// reaches millions within the depth bound.
+pub(crate) const MAX_NODES: usize = 50_000;
+
+/// The definitions `$ref` points into, and what is left of the node budget.
+struct Cx<'a> {
+    defs: &'a Map<String, Value>,
+    budget: usize,
+}
+
+impl Cx<'_> {
+    fn spend(&mut self) -> Result<()> {
+        self.budget = self.budget.checked_sub(1).ok_or_else(|| {
+            Error::bad_request(format!(
+                "a JSON schema expands to more than {MAX_NODES} nodes once its $refs are \
+                 inlined (Gemini takes no $ref); simplify the schema or cut its recursion"
+            ))
+        })?;
+        Ok(())
+    }
+}
+
+/// Converts a JSON Schema to Gemini's schema subset (see the module docs). A schema whose
+/// `$ref` expansion passes [`MAX_NODES`] nodes is a `BadRequest`.
+#[cfg(test)]
+pub(crate) fn to_gemini_schema(schema: &Value) -> Result<Value> {
+    to_gemini_schema_within(schema, &mut { MAX_NODES })
+}
+
+/// [`to_gemini_schema`] drawing on a node budget shared by every schema of one request (so
+/// many tools cannot multiply the bound).
+pub(crate) fn to_gemini_schema_within(schema: &Value, budget: &mut usize) -> Result<Value> {
     let empty = Map::new();
     let defs = schema
         .get("$defs")
         .and_then(Value::as_object)
         .or_else(|| schema.get("definitions").and_then(Value::as_object))
         .unwrap_or(&empty);
-    convert(schema, defs, 0)
+    let mut cx = Cx {
+        defs,
+        budget: *budget,
+    };
+    let out = convert(schema, &mut cx, 0);
+    *budget = cx.budget;
+    out
 }
 
-fn convert(v: &Value, defs: &Map<String, Value>, depth: usize) -> Value {
+fn convert(v: &Value, cx: &mut Cx<'_>, depth: usize) -> Result<Value> {
     let Some(obj) = v.as_object() else {
-        return json!({});
+        return Ok(json!({}));
     };
     if depth > MAX_DEPTH {
-        return json!({});
+        return Ok(json!({}));
     }
+    cx.spend()?;
+    let defs = cx.defs;
     // `$ref`: inline the definition, with the sibling keywords on top.
     if let Some(r) = obj.get("$ref").and_then(Value::as_str) {
         let name = r.rsplit('/').next().unwrap_or(r);
@@ -55,7 +99,7 @@ fn convert(v: &Value, defs: &Map<String, Value>, depth: usize) -> Value {
                 merged.insert(k.clone(), val.clone());
             }
         }
-        return convert(&Value::Object(merged), defs, depth + 1);
+        return convert(&Value::Object(merged), cx, depth + 1);
     }
     // `allOf`: merge every branch into this schema.
     if let Some(Value::Array(all)) = obj.get("allOf") {
@@ -65,10 +109,11 @@ fn convert(v: &Value, defs: &Map<String, Value>, depth: usize) -> Value {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         for branch in all {
+            cx.spend()?;
             let b = resolve(branch, defs, depth);
             merge_into(&mut merged, &b);
         }
-        return convert(&Value::Object(merged), defs, depth + 1);
+        return convert(&Value::Object(merged), cx, depth + 1);
     }
 
     let mut out = Map::new();
@@ -107,7 +152,7 @@ fn convert(v: &Value, defs: &Map<String, Value>, depth: usize) -> Value {
             if is_null {
                 nullable = true;
             } else {
-                kept.push(convert(a, defs, depth + 1));
+                kept.push(convert(a, cx, depth + 1)?);
             }
         }
         if kept.len() == 1 {
@@ -200,10 +245,10 @@ fn convert(v: &Value, defs: &Map<String, Value>, depth: usize) -> Value {
         out.insert("title".into(), json!(t));
     }
     if let Some(Value::Object(props)) = obj.get("properties") {
-        let converted: Map<String, Value> = props
+        let converted = props
             .iter()
-            .map(|(k, p)| (k.clone(), convert(p, defs, depth + 1)))
-            .collect();
+            .map(|(k, p)| Ok((k.clone(), convert(p, cx, depth + 1)?)))
+            .collect::<Result<Map<String, Value>>>()?;
         if let Some(Value::Array(req)) = obj.get("required") {
             let req: Vec<&Value> = req
                 .iter()
@@ -220,10 +265,10 @@ fn convert(v: &Value, defs: &Map<String, Value>, depth: usize) -> Value {
     }
     match obj.get("items") {
         Some(items @ Value::Object(_)) => {
-            out.insert("items".into(), convert(items, defs, depth + 1));
+            out.insert("items".into(), convert(items, cx, depth + 1)?);
         }
         Some(Value::Array(tuple)) if !tuple.is_empty() => {
-            out.insert("items".into(), convert(&tuple[0], defs, depth + 1));
+            out.insert("items".into(), convert(&tuple[0], cx, depth + 1)?);
         }
         _ => {}
     }
@@ -260,7 +305,7 @@ fn convert(v: &Value, defs: &Map<String, Value>, depth: usize) -> Value {
         }
         _ => {}
     }
-    Value::Object(out)
+    Ok(Value::Object(out))
 }
 
 /// A branch of `allOf` with its `$ref` resolved (not converted yet).
@@ -338,7 +383,7 @@ mod tests {
             "strict": true
         });
         assert_eq!(
-            to_gemini_schema(&s),
+            to_gemini_schema(&s).unwrap(),
             json!({
                 "type": "OBJECT",
                 "title": "Args",
@@ -364,7 +409,7 @@ mod tests {
             "d": {"type": ["string", "number"]},
             "e": {"type": "integer", "enum": [1, 2, null]}
         }});
-        let g = to_gemini_schema(&s);
+        let g = to_gemini_schema(&s).unwrap();
         assert_eq!(
             g["properties"]["a"],
             json!({"type": "STRING", "nullable": true})
@@ -401,7 +446,7 @@ mod tests {
                 "n": {"$ref": "#/$defs/Node"}
             }
         });
-        let g = to_gemini_schema(&s);
+        let g = to_gemini_schema(&s).unwrap();
         assert!(g.get("$defs").is_none());
         assert_eq!(
             g["properties"]["p"],
@@ -418,9 +463,9 @@ mod tests {
         }
         assert!(depth > 3 && depth <= MAX_DEPTH);
         // non-objects
-        assert_eq!(to_gemini_schema(&json!(true)), json!({}));
+        assert_eq!(to_gemini_schema(&json!(true)).unwrap(), json!({}));
         assert_eq!(
-            to_gemini_schema(&json!({"items": [{"type": "string"}], "examples": ["a"]})),
+            to_gemini_schema(&json!({"items": [{"type": "string"}], "examples": ["a"]})).unwrap(),
             json!({"type": "ARRAY", "items": {"type": "STRING"}, "example": "a"})
         );
     }
