@@ -10,7 +10,7 @@
 //! ```
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use litellm::accounting::ledger::{Budget, Dimension, Ledger, Period, Quota, Scope};
 use litellm::accounting::{PriceTable, cost_per_token};
@@ -70,11 +70,11 @@ async fn main() -> litellm::Result<()> {
         .filter(|e| e.kind() == ErrorKind::BudgetExceeded)
         .count();
     println!("\n== 20 concurrent calls for alice: {ok} ran, {refused} refused (BudgetExceeded)");
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
     for b in ledger.budgets_status() {
-        let resets_in = b.resets_at_ms.map(|t| t.saturating_sub(now_ms) / 60_000);
+        let resets_in = b
+            .resets_at
+            .and_then(|t| t.duration_since(SystemTime::now()).ok())
+            .map(|d| d.as_secs() / 60);
         println!(
             "   budget {:?}: spent ${:.4}, left ${:.4}, starts over in {} min",
             b.budget.scope,

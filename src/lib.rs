@@ -115,6 +115,7 @@
 pub mod accounting;
 pub mod cache;
 mod client;
+mod clock;
 pub mod config;
 pub mod error;
 mod model;

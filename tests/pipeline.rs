@@ -470,7 +470,7 @@ async fn a_budget_starts_over_with_its_period() {
     assert_eq!(err.kind(), ErrorKind::BudgetExceeded);
     let wait = err.retry_after().unwrap();
     assert!(wait <= Duration::from_secs(3600));
-    let resets = ledger.budgets_status()[0].resets_at_ms.unwrap();
+    let resets = ledger.budgets_status()[0].resets_at.unwrap();
     // Just before the hour: still refused; at the hour: a fresh budget.
     tokio::time::advance(wait - Duration::from_millis(5)).await;
     assert!(client.chat(priced_call("a", Duration::ZERO)).await.is_err());
@@ -478,7 +478,7 @@ async fn a_budget_starts_over_with_its_period() {
     client.chat(priced_call("a", Duration::ZERO)).await.unwrap();
     let status = &ledger.budgets_status()[0];
     assert!((status.spent - 0.03).abs() < 1e-9, "{}", status.spent);
-    assert!(status.resets_at_ms.unwrap() >= resets + 3_600_000);
+    assert!(status.resets_at.unwrap() >= resets + Duration::from_secs(3_600));
 }
 
 #[tokio::test(start_paused = true)]

@@ -45,8 +45,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::clock::now_ms;
 use crate::error::{Error, ErrorKind, Result};
-use crate::router::state::{LimitCounter, MemoryStore, StateStore, TotalCounters, now_ms};
+use crate::router::state::{LimitCounter, MemoryStore, StateStore, TotalCounters};
 
 /// What a total is kept per.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -447,8 +448,9 @@ pub struct BudgetStatus {
     pub spent: f64,
     /// Left in the current period (USD, never negative).
     pub remaining: f64,
-    /// When the current period ends (Unix ms); `None` for lifetime budgets.
-    pub resets_at_ms: Option<u64>,
+    /// When the current period ends; `None` for lifetime budgets. The same time type as
+    /// [`DeploymentHealth::cooling_until`](crate::router::DeploymentHealth::cooling_until).
+    pub resets_at: Option<std::time::SystemTime>,
 }
 
 /// Running totals, budgets and quotas. Share it (`Arc<Ledger>`) between a client and routers.
@@ -725,7 +727,7 @@ impl Ledger {
                     budget: b.budget.clone(),
                     spent,
                     remaining: (b.budget.max_spend - spent).max(0.0),
-                    resets_at_ms: next,
+                    resets_at: next.map(crate::clock::system_time),
                 }
             })
             .collect()

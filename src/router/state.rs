@@ -9,27 +9,11 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::error::ErrorKind;
 
-/// Milliseconds since the Unix epoch, now, on a monotonic clock: the wall clock read once,
-/// then advanced by tokio's clock (so cooldowns follow `tokio::time::pause` in tests and never
-/// jump when the system clock is set).
-pub(crate) fn now_ms() -> u64 {
-    static BASE: std::sync::OnceLock<(tokio::time::Instant, u64)> = std::sync::OnceLock::new();
-    let (at, unix_ms) = *BASE.get_or_init(|| {
-        let unix = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
-        (tokio::time::Instant::now(), unix)
-    });
-    unix_ms
-        + tokio::time::Instant::now()
-            .saturating_duration_since(at)
-            .as_millis() as u64
-}
+pub(crate) use crate::clock::now_ms;
 
 /// The minute a millisecond timestamp falls in.
 pub(crate) fn minute_of(ms: u64) -> u64 {
