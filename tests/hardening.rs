@@ -125,3 +125,56 @@ async fn retry_after_dates_are_clamped_like_numbers() {
         cooled[0]
     );
 }
+
+/// Item 10: a caller dropped while waiting for a `max_parallel_requests` slot stayed in the
+/// deployment's waiting count for good, so later calls that must wait for a slot avoided that
+/// deployment even when it was the least loaded.
+#[tokio::test]
+async fn a_caller_dropped_while_waiting_for_a_slot_stops_counting() {
+    use litellm::{Metadata, MockResponse};
+    let deployment = |id: &str, slots: u32, ms: u64| {
+        Deployment::new("g", "mock/m")
+            .id(id)
+            .tags([id])
+            .max_parallel_requests(slots)
+            .mock_response(MockResponse::text("ok").delay(Duration::from_millis(ms)))
+    };
+    let router = std::sync::Arc::new(
+        Router::builder()
+            .deployment(deployment("a", 1, 300))
+            .deployment(deployment("b", 2, 600))
+            .enable_tag_filtering(true)
+            .build()
+            .unwrap(),
+    );
+    let call = |tags: &[&str]| {
+        let r = router.clone();
+        let mut meta = Metadata::new();
+        for t in tags {
+            meta = meta.tag(*t);
+        }
+        let req = ChatRequest::new("g", vec![Message::user("x")]).metadata(meta);
+        async move { r.chat(req).await }
+    };
+    // One call holds a's only slot; two more wait for it and are dropped while waiting.
+    let holder = tokio::spawn(call(&["a"]));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    for _ in 0..2 {
+        let waited = tokio::time::timeout(Duration::from_millis(50), call(&["a"])).await;
+        assert!(waited.is_err(), "the call waits for a's slot");
+    }
+    holder.await.unwrap().unwrap();
+    // Now a carries one call (its limit) and b two (its limit).
+    let busy = [
+        tokio::spawn(call(&["a"])),
+        tokio::spawn(call(&["b"])),
+        tokio::spawn(call(&["b"])),
+    ];
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // A call that may go to either waits on the less loaded one: a.
+    let resp = call(&["a", "b"]).await.unwrap();
+    assert_eq!(resp.meta.deployment_id.as_deref(), Some("a"));
+    for b in busy {
+        b.await.unwrap().unwrap();
+    }
+}

@@ -569,6 +569,23 @@ pub struct DeploymentHealth {
     pub totals: (u64, u64),
 }
 
+/// One call waiting for a deployment's parallel slot, counted in its `waiting` gauge for as
+/// long as this guard lives.
+struct Waiting<'a>(&'a std::sync::atomic::AtomicU32);
+
+impl<'a> Waiting<'a> {
+    fn enter(count: &'a std::sync::atomic::AtomicU32) -> Waiting<'a> {
+        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// One attempt on one deployment: what the attempt closure gets.
 pub(crate) struct Attempt {
     model: String,
@@ -1197,11 +1214,12 @@ impl Router {
                 Some(sem) => match sem.clone().try_acquire_owned() {
                     Ok(p) => Some(p),
                     Err(_) => {
-                        use std::sync::atomic::Ordering::Relaxed;
-                        entry.waiting.fetch_add(1, Relaxed);
+                        // Counted as waiting until the slot comes, the deadline passes or the
+                        // caller drops the call (the guard's drop).
+                        let waiting = Waiting::enter(&entry.waiting);
                         let got =
                             tokio::time::timeout_at(deadline, sem.clone().acquire_owned()).await;
-                        entry.waiting.fetch_sub(1, Relaxed);
+                        drop(waiting);
                         match got {
                             Ok(Ok(p)) => Some(p),
                             _ => {
