@@ -558,6 +558,12 @@ impl Client {
         if model.is_empty() {
             return Err(Error::bad_request("the model is empty"));
         }
+        if model.chars().any(char::is_control) {
+            // A NUL, CR or LF in a model id would travel upstream in a body, a URL or a header.
+            return Err(Error::bad_request(format!(
+                "the model {model:?} contains control characters"
+            )));
+        }
         if let Some((prefix, id)) = split_model(model)
             && self.provider(prefix).is_some()
         {
@@ -742,6 +748,12 @@ impl Client {
         options: &CallOptions,
     ) -> Result<ChatResponse> {
         let start = Instant::now();
+        check_sampling(
+            req.temperature,
+            req.top_p,
+            req.presence_penalty,
+            req.frequency_penalty,
+        )?;
         let (p, cx) = self.resolve(model, options)?;
         let mut resp = run(start, &cx, options, || p.chat(req, &cx)).await?;
         crate::accounting::estimate::fill_chat(
@@ -761,6 +773,12 @@ impl Client {
         options: &CallOptions,
     ) -> Result<ChatStream> {
         let start = Instant::now();
+        check_sampling(
+            req.temperature,
+            req.top_p,
+            req.presence_penalty,
+            req.frequency_penalty,
+        )?;
         let (p, cx) = self.resolve(model, options)?;
         let stream = run(start, &cx, options, || p.chat_stream(req, &cx)).await?;
         Ok(stream.started_at(start))
@@ -786,9 +804,40 @@ impl Client {
         options: &CallOptions,
     ) -> Result<TextCompletionResponse> {
         let start = Instant::now();
+        check_sampling(
+            req.temperature,
+            req.top_p,
+            req.presence_penalty,
+            req.frequency_penalty,
+        )?;
         let (p, cx) = self.resolve(model, options)?;
         run(start, &cx, options, || p.text_completion(req, &cx)).await
     }
+}
+
+/// Sampling numbers must be finite: JSON has no NaN or infinity, so serde would send `null`
+/// and the vendor would silently use its default.
+fn check_sampling(
+    temperature: Option<f64>,
+    top_p: Option<f64>,
+    presence_penalty: Option<f64>,
+    frequency_penalty: Option<f64>,
+) -> Result<()> {
+    for (name, value) in [
+        ("temperature", temperature),
+        ("top_p", top_p),
+        ("presence_penalty", presence_penalty),
+        ("frequency_penalty", frequency_penalty),
+    ] {
+        if let Some(v) = value
+            && !v.is_finite()
+        {
+            return Err(Error::bad_request(format!(
+                "{name} is {v}, not a finite number"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Ends a call in the pipeline: success charged and reported, or the failure reported.

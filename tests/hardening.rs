@@ -178,3 +178,77 @@ async fn a_caller_dropped_while_waiting_for_a_slot_stops_counting() {
         b.await.unwrap().unwrap();
     }
 }
+
+/// Item 11: numbers JSON cannot carry, model ids that climb out of the base path or carry
+/// control characters, and weights the YAML loader refuses are errors before anything is sent.
+#[tokio::test]
+async fn invalid_numbers_paths_and_weights_are_refused_before_sending() {
+    let server = FakeUpstream::start().await;
+    server.set_default(Reply::json(200, answer()));
+    let c = client(&server);
+    let req = || ChatRequest::new("openai/gpt-4o", vec![Message::user("x")]);
+    for bad in [
+        req().temperature(f64::NAN),
+        req().top_p(f64::INFINITY),
+        req().presence_penalty(f64::NEG_INFINITY),
+        req().frequency_penalty(f64::NAN),
+    ] {
+        let err = c.chat(bad.clone()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadRequest, "{err}");
+        assert!(c.chat_stream(bad).await.is_err());
+    }
+    let text = litellm::TextCompletionRequest::new("openai/gpt-3.5-turbo-instruct", "x")
+        .temperature(f64::NAN);
+    assert_eq!(
+        c.text_completion(text).await.unwrap_err().kind(),
+        ErrorKind::BadRequest
+    );
+    // Control characters in a model id, for any provider.
+    for model in ["openai/\0", "openai/gpt-4o\r\nx-evil: 1", "groq/a\u{7f}b"] {
+        let err = c
+            .completion(model, vec![Message::user("x")])
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadRequest, "{model:?}: {err}");
+    }
+    // Ids that go into URL paths must stay inside the configured base.
+    let paths = Client::builder()
+        .no_env()
+        .api_key("gemini", KEY)
+        .api_base("gemini", format!("{}/v1beta", server.url()))
+        .api_key("azure", KEY)
+        .api_base("azure", server.url())
+        .api_version("azure", "2024-10-21")
+        .build()
+        .unwrap();
+    for model in [
+        "gemini/../../x",
+        "gemini/models/../../../x",
+        "gemini/./x",
+        "azure/..",
+        "azure/a%2F..%2Fb",
+    ] {
+        let err = paths
+            .completion(model, vec![Message::user("x")])
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadRequest, "{model}: {err}");
+    }
+    assert_eq!(server.request_count(), 0, "nothing reached the upstream");
+    // Weights and prices must be finite and not negative, as the YAML loader requires.
+    for d in [
+        Deployment::new("g", "mock/m").weight(-1.0),
+        Deployment::new("g", "mock/m").weight(f64::NAN),
+        Deployment::new("g", "mock/m").weight(f64::INFINITY),
+        Deployment::new("g", "mock/m").cost_per_token(f64::NAN, 0.0),
+        Deployment::new("g", "mock/m").cost_per_token(0.0, -1.0),
+    ] {
+        let err = Router::builder().deployment(d.clone()).build().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+        let ok = Router::builder()
+            .deployment(Deployment::new("g", "mock/ok"))
+            .build()
+            .unwrap();
+        assert_eq!(ok.add_deployment(d).unwrap_err().kind(), ErrorKind::Config);
+    }
+}

@@ -46,7 +46,14 @@ pub struct Azure;
 /// );
 /// ```
 pub fn azure_url(base: &str, deployment: &str, api_version: &str, path: &str) -> Result<String> {
-    if deployment.is_empty() || deployment.contains(['/', '?', '#', ' ']) {
+    if deployment.is_empty()
+        || deployment == "."
+        || deployment == ".."
+        || deployment.contains(['/', '?', '#', '\\', '%'])
+        || deployment
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
         return Err(Error::bad_request(format!(
             "invalid Azure deployment name {deployment:?}"
         )));

@@ -296,6 +296,25 @@ pub fn join_url(base: &str, path: &str) -> String {
     s
 }
 
+/// Checks a model id that goes into a URL path (Gemini, Vertex, Azure deployments, Bedrock,
+/// Hugging Face pipelines): no empty id, no leading `/`, no `.` or `..` segment (which would
+/// climb out of the configured base path with the key attached), no `?`, `#`, `%` or `\\`, no
+/// whitespace or control character. A `BadRequest` otherwise.
+pub(crate) fn check_path_model(model: &str) -> Result<()> {
+    let bad = model.is_empty()
+        || model.starts_with('/')
+        || model.split('/').any(|seg| seg == "." || seg == "..")
+        || model
+            .chars()
+            .any(|c| matches!(c, '?' | '#' | '%' | '\\') || c.is_whitespace() || c.is_control());
+    if bad {
+        return Err(Error::bad_request(format!(
+            "invalid model id {model:?} for a URL path"
+        )));
+    }
+    Ok(())
+}
+
 /// Adds `name=value` to a URL's query string.
 pub fn add_query(url: &str, name: &str, value: &str) -> String {
     let sep = if url.contains('?') { '&' } else { '?' };

@@ -335,6 +335,7 @@ impl Provider for HuggingFace {
     async fn embed(&self, req: &EmbeddingRequest, cx: &CallContext) -> Result<EmbeddingResponse> {
         let base = cx.require_api_base()?;
         let auth = self.auth(cx, base)?;
+        http::check_path_model(&cx.model)?;
         let url = embeddings_url(base, &cx.model);
         if pipeline_base(base).is_none() {
             return openai::embed(cx, url, auth, &cx.model, req).await;

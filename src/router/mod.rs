@@ -429,6 +429,7 @@ fn build_groups(
                 d.model_name
             )));
         }
+        check_numbers(d)?;
         let id = d.resolved_id();
         if !seen.insert(id.clone()) {
             return Err(Error::config(format!(
@@ -502,6 +503,28 @@ fn build_groups(
         .wildcards
         .sort_by_key(|g| std::cmp::Reverse(g.name.len()));
     Ok(groups)
+}
+
+/// A deployment's weight and prices must be finite and not negative (the YAML loader refuses
+/// the same values; a NaN weight would poison the weighted pick).
+fn check_numbers(d: &Deployment) -> Result<()> {
+    let numbers = [
+        ("weight", d.weight),
+        ("input_cost_per_token", d.model_info.input_cost_per_token),
+        ("output_cost_per_token", d.model_info.output_cost_per_token),
+    ];
+    for (name, value) in numbers {
+        if let Some(v) = value
+            && !(v.is_finite() && v >= 0.0)
+        {
+            return Err(Error::config(format!(
+                "deployment '{}' of '{}': {name} {v} is not a finite number ≥ 0",
+                d.resolved_id(),
+                d.model_name
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn validate_names(groups: &Groups, s: &Settings) -> Result<()> {

@@ -205,7 +205,13 @@ fn region(cx: &CallContext) -> Result<&str> {
 }
 
 fn endpoint(cx: &CallContext, op: &str) -> Result<String> {
-    let path = model_path(model_id(cx), op);
+    let id = model_id(cx);
+    if id.is_empty() || id == "." || id == ".." {
+        return Err(Error::bad_request(format!(
+            "invalid Bedrock model id {id:?}"
+        )));
+    }
+    let path = model_path(id, op);
     let base = match cx
         .api_base
         .clone()

@@ -170,15 +170,7 @@ fn check_segment(what: &str, value: &str) -> Result<()> {
 }
 
 fn check_model(model: &str) -> Result<()> {
-    if model.is_empty()
-        || model.starts_with('/')
-        || model
-            .chars()
-            .any(|c| matches!(c, '?' | '#' | '%') || c.is_whitespace() || c.is_control())
-    {
-        return Err(Error::bad_request(format!("invalid model id {model:?}")));
-    }
-    Ok(())
+    http::check_path_model(model)
 }
 
 /// Splits off a query string (`?…`) from a base URL.
