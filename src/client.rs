@@ -877,6 +877,21 @@ where
     .await;
     let mut out = result?;
     let meta = out.meta_mut();
+    if meta
+        .request_id
+        .as_deref()
+        .is_some_and(|id| id.contains('\\') || cx.holds_secret(id))
+    {
+        // An upstream that echoes the key in its request id header must not put it in the
+        // answer's meta (and from there in logs, events and spend records).
+        let mut id = meta.request_id.take().unwrap_or_default();
+        for s in cx.secrets() {
+            if s.expose().len() >= 4 {
+                crate::error::scrub_text(&mut id, s.expose());
+            }
+        }
+        meta.request_id = Some(id);
+    }
     meta.provider.clone_from(&cx.provider);
     meta.model.clone_from(&cx.model);
     meta.attempts = attempts;

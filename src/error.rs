@@ -444,19 +444,30 @@ impl Error {
         self
     }
 
-    /// Replaces every occurrence of `secret` in the message and body with `[REDACTED]`.
+    /// Replaces every occurrence of `secret` with `[REDACTED]` in every text field (message,
+    /// code, type, param, request id, body, provider, model, deployment, group), after
+    /// decoding the JSON escapes a vendor may have written the secret with (`\u0073k-…`).
     pub(crate) fn scrub(mut self, secret: &str) -> Self {
         if secret.len() < 4 {
             return self;
         }
         let d = self.details_mut();
-        if d.message.contains(secret) {
-            d.message = d.message.replace(secret, "[REDACTED]");
-        }
-        if let Some(body) = &mut d.body
-            && body.contains(secret)
+        scrub_text(&mut d.message, secret);
+        for field in [
+            &mut d.code,
+            &mut d.error_type,
+            &mut d.param,
+            &mut d.request_id,
+            &mut d.body,
+            &mut d.provider,
+            &mut d.model,
+            &mut d.deployment,
+            &mut d.model_group,
+        ]
+        .into_iter()
+        .flatten()
         {
-            *body = body.replace(secret, "[REDACTED]");
+            scrub_text(field, secret);
         }
         self
     }
@@ -494,6 +505,84 @@ impl Error {
     pub(crate) fn connection(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::ApiConnection, message)
     }
+}
+
+/// What a scrubbed secret is replaced with.
+pub(crate) const REDACTED: &str = "[REDACTED]";
+
+/// Replaces `secret` in `text`, after decoding JSON `\uXXXX` and `\/` escapes (only those
+/// that stand for characters a JSON string may hold as they are, so JSON text stays JSON).
+pub(crate) fn scrub_text(text: &mut String, secret: &str) {
+    if text.contains('\\')
+        && let Some(decoded) = unescape_json_text(text)
+    {
+        *text = decoded;
+    }
+    if text.contains(secret) {
+        *text = text.replace(secret, REDACTED);
+    }
+}
+
+/// `text` with `\uXXXX` escapes (surrogate pairs included) of printable characters other than
+/// `"` and `\\`, and `\/`, decoded; `None` when there is nothing to decode.
+fn unescape_json_text(text: &str) -> Option<String> {
+    fn hex4(b: &[u8]) -> Option<u32> {
+        let digits = b.get(..4)?;
+        digits.iter().all(u8::is_ascii_hexdigit).then(|| {
+            digits
+                .iter()
+                .fold(0, |n, d| n * 16 + (*d as char).to_digit(16).unwrap_or(0))
+        })
+    }
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut changed = false;
+    let mut i = 0;
+    let mut copied = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        let (decoded, len) = match bytes.get(i + 1) {
+            Some(b'/') => (Some('/'), 2),
+            Some(b'u') => match hex4(&bytes[i + 2..]) {
+                Some(hi @ 0xD800..=0xDBFF) => {
+                    let lo = (bytes.get(i + 6..i + 8) == Some(b"\\u"))
+                        .then(|| hex4(&bytes[i + 8..]))
+                        .flatten()
+                        .filter(|lo| (0xDC00..=0xDFFF).contains(lo));
+                    match lo {
+                        Some(lo) => (
+                            char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)),
+                            12,
+                        ),
+                        None => (None, 2),
+                    }
+                }
+                Some(cp) => (char::from_u32(cp), 6),
+                None => (None, 2),
+            },
+            // Any other escape (`\\`, `\"`, `\n`, …) is kept with the character it escapes.
+            Some(_) => (None, 2),
+            None => (None, 1),
+        };
+        match decoded.filter(|c| !c.is_control() && *c != '"' && *c != '\\') {
+            Some(c) => {
+                out.push_str(&text[copied..i]);
+                out.push(c);
+                changed = true;
+                i += len;
+                copied = i;
+            }
+            None => i += len,
+        }
+    }
+    if !changed {
+        return None;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
 }
 
 impl fmt::Display for Error {
@@ -657,5 +746,43 @@ mod tests {
         assert!(s.contains("request_id=req_1"), "{s}");
         assert!(!s.contains("sk-secret-123"), "{s}");
         assert!(!format!("{e:?}").contains("sk-secret-123"));
+    }
+
+    #[test]
+    fn scrub_reaches_every_field_and_escaped_forms() {
+        let key = "sk-live-abcdef";
+        let mut d = ErrorDetails {
+            message: "bad key sk-live-abcdef".into(),
+            code: Some("sk-live-abcdef".into()),
+            error_type: Some("x sk-live-abcdef".into()),
+            param: Some("sk-live-abcdef".into()),
+            request_id: Some("req-sk-live-abcdef".into()),
+            body: Some(r#"{"k":"\u0073k-live-\u0061bcdef","p":"sk\/live"}"#.into()),
+            ..Default::default()
+        };
+        d.model = Some("m-sk-live-abcdef".into());
+        let e = Error::from_details(ErrorKind::Authentication, Box::new(d)).scrub(key);
+        let all = format!("{e} {e:?}");
+        assert!(!all.contains("abcdef"), "{all}");
+        assert_eq!(
+            e.details().body.as_deref(),
+            Some(r#"{"k":"[REDACTED]","p":"sk/live"}"#)
+        );
+    }
+
+    #[test]
+    fn unescape_keeps_json_and_odd_input_intact() {
+        // Quotes, backslashes and control characters stay escaped; broken escapes pass through.
+        for (input, want) in [
+            (r#"\u0022 \u005c \u000a \n \" \\"#, None),
+            (r"\u00", None),
+            (r"\u+abc", None),
+            (r"\ud83e\udd80!", Some("🦀!")),
+            (r"\ud83e x", None),
+            (r"é\u00e9\", Some("éé\\")),
+            ("\\é", None),
+        ] {
+            assert_eq!(unescape_json_text(input).as_deref(), want, "{input}");
+        }
     }
 }

@@ -831,6 +831,25 @@ async fn secrets_stay_out_of_errors() {
     assert_eq!(e.kind(), ErrorKind::Authentication);
     let shown = format!("{e} {e:?}");
     assert!(!shown.contains(SECRET) && !shown.contains(TOKEN), "{shown}");
+    // The access key id echoed in the request id header and the error's type and code.
+    server.push(
+        Reply::json(
+            403,
+            json!({"message": "denied", "__type": KEY_ID, "code": KEY_ID, "request_id": KEY_ID}),
+        )
+        .header("x-amzn-errortype", "AccessDeniedException")
+        .header("x-amzn-requestid", KEY_ID),
+    );
+    let e = client(&server)
+        .completion(MODEL, vec![Message::user("hi")])
+        .await
+        .unwrap_err();
+    let d = e.details();
+    let shown = format!(
+        "{e} {e:?} {:?} {:?} {:?}",
+        d.request_id, d.code, d.error_type
+    );
+    assert!(!shown.contains(KEY_ID), "{shown}");
 }
 
 #[tokio::test]

@@ -252,3 +252,108 @@ async fn invalid_numbers_paths_and_weights_are_refused_before_sending() {
         assert_eq!(ok.add_deployment(d).unwrap_err().kind(), ErrorKind::Config);
     }
 }
+
+/// Everything an error shows, as a caller or a log would see it.
+fn shown(err: &litellm::Error) -> String {
+    let d = err.details();
+    format!(
+        "{err} | {err:?} | {:?} {:?} {:?} {:?} {:?}",
+        d.code, d.error_type, d.param, d.request_id, d.body
+    )
+}
+
+/// The key with its letters written as JSON `\u` escapes, as a hostile upstream might echo it.
+fn escaped_key() -> String {
+    KEY.chars()
+        .map(|c| format!("\\u{:04x}", c as u32))
+        .collect()
+}
+
+/// Item 4: only `message` and `body` were scrubbed. An upstream that echoes the key in `code`,
+/// `param`, `type`, the request id header or the body's `request_id`, or `\u`-escapes it in the
+/// body, no longer gets it into `Display`, `Debug` or any field, for any provider and in
+/// mid-stream error events.
+#[tokio::test]
+async fn echoed_keys_are_scrubbed_from_every_error_field() {
+    let server = FakeUpstream::start().await;
+    let c = Client::builder()
+        .no_env()
+        .api_key("openai", KEY)
+        .api_base("openai", server.url())
+        .api_key("anthropic", KEY)
+        .api_base("anthropic", server.url())
+        .api_key("gemini", KEY)
+        .api_base("gemini", server.url())
+        .api_key("cohere", KEY)
+        .api_base("cohere", server.url())
+        .api_key("groq", KEY)
+        .api_base("groq", server.url())
+        .api_key("vertex_ai", KEY)
+        .api_base(
+            "vertex_ai",
+            format!("{}/v1/projects/p/locations/l", server.url()),
+        )
+        .build()
+        .unwrap();
+    let esc = escaped_key();
+    let body = |shape: &str| -> String {
+        let inner = format!(
+            r#""message": "bad key {esc}", "type": "{KEY}", "code": "{KEY}", "param": "{KEY}", "status": "{KEY}""#
+        );
+        match shape {
+            "anthropic" => {
+                format!(r#"{{"type": "error", "error": {{{inner}}}, "request_id": "{KEY}"}}"#)
+            }
+            _ => format!(r#"{{"error": {{{inner}}}, "request_id": "{KEY}"}}"#),
+        }
+    };
+    for (model, shape) in [
+        ("openai/gpt-4o", "openai"),
+        ("groq/llama", "openai"),
+        ("anthropic/claude-sonnet-4-5", "anthropic"),
+        ("gemini/gemini-2.5-flash", "openai"),
+        ("vertex_ai/gemini-2.5-flash", "openai"),
+        ("cohere/command-a", "openai"),
+    ] {
+        server.push(Reply::raw(401, "application/json", body(shape)).header("x-request-id", KEY));
+        let err = c
+            .completion(model, vec![Message::user("x")])
+            .await
+            .unwrap_err();
+        let all = shown(&err);
+        assert!(!all.contains(KEY), "{model}: {all}");
+        assert!(!all.contains(&esc), "{model}: {all}");
+        assert!(all.contains("[REDACTED]"), "{model}: {all}");
+    }
+    // A mid-stream error event that echoes the key.
+    let chunk = json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o",
+        "choices": [{"index": 0, "delta": {"content": "hi"}, "finish_reason": null}]});
+    server.push(
+        Reply::sse(vec![
+            support::sse_data(&chunk),
+            format!("data: {}\n\n", body("openai")),
+        ])
+        .header("x-request-id", KEY),
+    );
+    let mut s = c
+        .chat_stream(ChatRequest::new("openai/gpt-4o", vec![Message::user("x")]))
+        .await
+        .unwrap();
+    assert!(!format!("{:?}", s.meta()).contains(KEY));
+    let mut failed = None;
+    while let Some(item) = futures::StreamExt::next(&mut s).await {
+        if let Err(e) = item {
+            failed = Some(e);
+        }
+    }
+    let err = failed.expect("the stream fails");
+    let all = shown(&err);
+    assert!(!all.contains(KEY) && !all.contains(&esc), "{all}");
+    // A successful answer whose request id header echoes the key.
+    server.push(Reply::json(200, answer()).header("x-request-id", &format!("req-{KEY}")));
+    let ok = c
+        .completion("openai/gpt-4o", vec![Message::user("x")])
+        .await
+        .unwrap();
+    assert_eq!(ok.meta.request_id.as_deref(), Some("req-[REDACTED]"));
+}

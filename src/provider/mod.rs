@@ -325,6 +325,20 @@ pub(crate) fn is_secret_header(name: &str) -> bool {
 impl CallContext {
     /// The secrets of this call: the key, secret header values (also without a `Bearer `
     /// prefix) and parameter values, to scrub from errors.
+    /// True when `text` holds one of the call's secrets (see [`CallContext::secrets`]),
+    /// without copying them.
+    pub(crate) fn holds_secret(&self, text: &str) -> bool {
+        let found = |s: &str| s.len() >= 4 && text.contains(s);
+        self.api_key.as_ref().is_some_and(|k| found(k.expose()))
+            || self.headers.iter().any(|(n, v)| {
+                is_secret_header(n) && (found(v) || v.strip_prefix("Bearer ").is_some_and(found))
+            })
+            || self
+                .params
+                .iter()
+                .any(|(n, v)| is_secret_header(n) && found(v.expose()))
+    }
+
     pub(crate) fn secrets(&self) -> Vec<SecretString> {
         let mut out: Vec<SecretString> = self.api_key.iter().cloned().collect();
         for (name, value) in &self.headers {
