@@ -41,12 +41,10 @@ impl fmt::Debug for ProviderSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProviderSettings")
             .field("api_key", &self.api_key)
-            .field("api_base", &self.api_base)
+            .field("api_base", &crate::redact::OptUrl(self.api_base.as_deref()))
             .field("api_version", &self.api_version)
-            .field(
-                "headers",
-                &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
-            )
+            .field("headers", &crate::redact::Pairs(&self.headers))
+            .field("params", &self.params)
             .finish()
     }
 }
@@ -144,6 +142,7 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("timeout", &self.timeout)
             .field("settings", &self.settings)
+            .field("headers", &crate::redact::Pairs(&self.headers))
             .field("custom", &self.custom.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
@@ -382,6 +381,7 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("timeout", &self.inner.timeout)
             .field("settings", &self.inner.settings)
+            .field("headers", &crate::redact::Pairs(&self.inner.headers))
             .field("custom", &self.inner.custom.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }

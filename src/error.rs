@@ -507,8 +507,7 @@ impl Error {
     }
 }
 
-/// What a scrubbed secret is replaced with.
-pub(crate) const REDACTED: &str = "[REDACTED]";
+use crate::redact::REDACTED;
 
 /// Replaces `secret` in `text`, after decoding JSON `\uXXXX` and `\/` escapes (only those
 /// that stand for characters a JSON string may hold as they are, so JSON text stays JSON).

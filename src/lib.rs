@@ -122,6 +122,7 @@ mod model;
 pub mod observe;
 mod pipeline;
 pub mod provider;
+pub(crate) mod redact;
 pub mod router;
 pub mod types;
 

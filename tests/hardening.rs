@@ -357,3 +357,65 @@ async fn echoed_keys_are_scrubbed_from_every_error_field() {
         .unwrap();
     assert_eq!(ok.meta.request_id.as_deref(), Some("req-[REDACTED]"));
 }
+
+/// Item 5: `Debug` of deployments, clients, builders and requests printed credential-like
+/// header values, `?key=` queries of `api_base` and metadata values.
+#[test]
+fn debug_output_hides_credentials() {
+    use litellm::Metadata;
+    let secret = "s3cr3t-value-0123";
+    let base =
+        format!("https://user:{secret}@gw.example.com/v1?key={secret}&api-version=2024-10-21");
+    let d = Deployment::new("g", "openai/gpt-4o")
+        .api_key(secret)
+        .api_base(base.clone())
+        .header("x-api-key", secret)
+        .header("Authorization", format!("Bearer {secret}"))
+        .header("ocp-apim-subscription-key", secret)
+        .header("x-team", "blue")
+        .param("aws_secret_access_key", secret);
+    let builder = || {
+        Client::builder()
+            .api_key("openai", secret)
+            .api_base("openai", base.clone())
+            .provider_header("openai", "x-goog-api-key", secret)
+            .provider_header("openai", "accessKeyId", secret)
+            .header("Proxy-Authorization", secret)
+    };
+    let req = ChatRequest::new("openai/gpt-4o", vec![Message::user("hi")])
+        .api_key(secret)
+        .api_base(base.clone())
+        .extra_header("sessionToken", secret)
+        .metadata(
+            Metadata::new()
+                .user("alice")
+                .value("api_key", secret)
+                .value(
+                    "nested",
+                    json!({"clientSecret": secret, "auth": format!("Basic {secret}")}),
+                )
+                .value("note", format!("Bearer {secret}"))
+                .value("max_tokens", 5),
+        );
+    let shown = [
+        format!("{d:?}"),
+        format!("{:?}", builder()),
+        format!("{:?}", builder().build().unwrap()),
+        format!("{req:?}"),
+        format!("{:#?}", req.options),
+    ];
+    for s in &shown {
+        assert!(!s.contains(secret), "{s}");
+    }
+    // What is not secret stays visible.
+    assert!(
+        shown[0].contains("blue") && shown[0].contains("api-version=2024-10-21"),
+        "{}",
+        shown[0]
+    );
+    assert!(
+        shown[3].contains("alice") && shown[3].contains("max_tokens"),
+        "{}",
+        shown[3]
+    );
+}

@@ -153,9 +153,10 @@ impl CallEvent {
     }
 
     /// The event as JSON with secrets redacted: every metadata value whose key looks like a
-    /// credential (`api_key`, `authorization`, `password`, `secret`, `*_token`, `cookie`, …, at
-    /// any depth) and every string value starting with `Bearer ` becomes `"[REDACTED]"`. This is
-    /// what the built-in loggers and the webhook write.
+    /// credential (`api_key`, `authorization`, `password`, `secret`, `*token*`, `cookie`,
+    /// `access_key`, camelCase forms, …, at any depth) and every string value starting with
+    /// `Bearer ` or `Basic ` becomes `"[REDACTED]"`. This is what the built-in loggers and the
+    /// webhook write.
     ///
     /// ```
     /// use litellm::Metadata;
@@ -176,50 +177,7 @@ impl CallEvent {
     }
 }
 
-/// What a redacted value is replaced with.
-pub(crate) const REDACTED: &str = "[REDACTED]";
-
-/// True for a key that names a credential.
-pub(crate) fn is_sensitive_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase().replace('-', "_");
-    const PARTS: [&str; 10] = [
-        "api_key",
-        "apikey",
-        "secret",
-        "password",
-        "passwd",
-        "authorization",
-        "cookie",
-        "credential",
-        "private_key",
-        "bearer",
-    ];
-    PARTS.iter().any(|p| k.contains(p)) || k == "token" || k.ends_with("_token") || k == "auth"
-}
-
-/// Replaces credentials inside a JSON value (see [`CallEvent::to_redacted_json`]).
-pub(crate) fn redact_value(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(map) => {
-            for (k, val) in map.iter_mut() {
-                if is_sensitive_key(k) {
-                    *val = serde_json::Value::String(REDACTED.to_string());
-                } else {
-                    redact_value(val);
-                }
-            }
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_value),
-        serde_json::Value::String(s)
-            if s.as_bytes()
-                .get(..7)
-                .is_some_and(|p| p.eq_ignore_ascii_case(b"bearer ")) =>
-        {
-            *s = REDACTED.to_string();
-        }
-        _ => {}
-    }
-}
+pub(crate) use crate::redact::redact_json as redact_value;
 
 /// A unique call id: `call-` and 24 hex digits (time and a random part).
 pub(crate) fn new_call_id() -> String {
@@ -275,6 +233,7 @@ mod ser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::redact::REDACTED;
     use std::time::Duration;
 
     #[test]

@@ -308,18 +308,7 @@ pub(crate) fn header_names(headers: &[(String, String)]) -> Vec<&str> {
 /// True for header names whose values are credentials (`Authorization`, `api-key`,
 /// `x-api-key`, anything naming a token, key, secret or cookie).
 pub(crate) fn is_secret_header(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    [
-        "authorization",
-        "key",
-        "token",
-        "secret",
-        "cookie",
-        "signature",
-        "credential",
-    ]
-    .iter()
-    .any(|w| n.contains(w))
+    crate::redact::is_sensitive_name(name)
 }
 
 impl CallContext {

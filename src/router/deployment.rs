@@ -59,7 +59,7 @@ fn own_price(info: &ModelInfo) -> Option<crate::accounting::ModelPrice> {
 ///     .tags(["eu"]);
 /// assert_eq!(d.model_name, "gpt-4o");
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Deployment {
     /// Stable id; derived from the model, base and name when not given.
@@ -101,6 +101,34 @@ pub struct Deployment {
     pub drop_params: Option<bool>,
     /// Context window and prices.
     pub model_info: ModelInfo,
+}
+
+/// Prints every field but secrets: the key, credential-like header values and provider
+/// settings, and the query values and password of `api_base`.
+impl std::fmt::Debug for Deployment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deployment")
+            .field("id", &self.id)
+            .field("model_name", &self.model_name)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key)
+            .field("api_base", &crate::redact::OptUrl(self.api_base.as_deref()))
+            .field("api_version", &self.api_version)
+            .field("weight", &self.weight)
+            .field("rpm", &self.rpm)
+            .field("tpm", &self.tpm)
+            .field("max_parallel_requests", &self.max_parallel_requests)
+            .field("timeout", &self.timeout)
+            .field("stream_timeout", &self.stream_timeout)
+            .field("order", &self.order)
+            .field("tags", &self.tags)
+            .field("headers", &crate::redact::Pairs(&self.headers))
+            .field("params", &self.params)
+            .field("mock_response", &self.mock_response)
+            .field("drop_params", &self.drop_params)
+            .field("model_info", &self.model_info)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Deployment {

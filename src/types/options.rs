@@ -181,7 +181,7 @@ impl std::fmt::Debug for CallOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CallOptions")
             .field("api_key", &self.api_key)
-            .field("api_base", &self.api_base)
+            .field("api_base", &crate::redact::OptUrl(self.api_base.as_deref()))
             .field("api_version", &self.api_version)
             .field("timeout", &self.timeout)
             .field("num_retries", &self.num_retries)
@@ -204,7 +204,10 @@ impl std::fmt::Debug for CallOptions {
 }
 
 /// Who and what a call is for. Carried to logs, callbacks and accounting; never sent to a vendor.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug`, logs and callback events hide the values of credential-like names in `values`
+/// (`api_key`, `authorization`, `*token*`, `*secret*`, …) and `Bearer …` strings.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Metadata {
     /// The end user the call is made for.
@@ -220,6 +223,17 @@ pub struct Metadata {
     /// Any other values.
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub values: serde_json::Map<String, serde_json::Value>,
+}
+
+impl std::fmt::Debug for Metadata {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metadata")
+            .field("user", &self.user)
+            .field("key", &self.key)
+            .field("tags", &self.tags)
+            .field("values", &crate::redact::JsonMap(&self.values))
+            .finish()
+    }
 }
 
 impl Metadata {
