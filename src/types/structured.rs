@@ -248,6 +248,12 @@ impl super::chat::ResponseFormat {
     ///   `uniqueItems` and `format`s OpenAI does not know (`uint32`, `double`, …) are
     ///   removed.
     ///
+    /// OpenAI's models write the properties in the schema's order, which is the fields'
+    /// order only when `serde_json`'s `preserve_order` feature is on in your build (add
+    /// `serde_json = { version = "1", features = ["preserve_order"] }` to your `Cargo.toml`);
+    /// without it, properties are in alphabetical order. That matters when one field should
+    /// be written before another (a `reasoning` field before the `answer`).
+    ///
     /// What strict mode cannot express is left as generated, and OpenAI will reject it:
     /// a root that is not an object (an enum, a `Vec`, a primitive: wrap it in a struct),
     /// maps (`HashMap`, `BTreeMap`: free-form keys), `serde_json::Value` fields (any JSON),
@@ -272,7 +278,8 @@ impl super::chat::ResponseFormat {
     /// assert_eq!(json_schema.strict, Some(true));
     /// let schema = json_schema.schema.as_ref().unwrap();
     /// assert_eq!(schema["additionalProperties"], false);
-    /// assert_eq!(schema["required"], serde_json::json!(["name", "population", "nickname"]));
+    /// assert_eq!(schema["required"].as_array().unwrap().len(), 3); // nickname too
+    /// assert_eq!(schema["properties"]["nickname"]["type"], serde_json::json!(["string", "null"]));
     /// ```
     #[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
     pub fn json_schema_for<T: schemars::JsonSchema + ?Sized>() -> Self {
