@@ -32,6 +32,8 @@
 use serde::de::DeserializeOwned;
 
 use super::chat::{ChatResponse, Choice, Content, FinishReason};
+#[cfg(feature = "schemars")]
+use super::chat::{JsonSchemaFormat, ResponseFormat};
 use crate::error::{Error, ErrorKind, MAX_ERROR_BODY, Result};
 
 impl ChatResponse {
@@ -227,7 +229,7 @@ fn truncated(s: &str, max: usize) -> &str {
 }
 
 #[cfg(feature = "schemars")]
-impl super::chat::ResponseFormat {
+impl ResponseFormat {
     /// OpenAI's strict structured-output format for `T`:
     /// `{"type": "json_schema", "json_schema": {"name", "description", "schema", "strict": true}}`,
     /// from `T`'s `schemars::JsonSchema` implementation (the schema of what `T` deserializes
@@ -298,8 +300,8 @@ impl super::chat::ResponseFormat {
             .and_then(serde_json::Value::as_str)
             .map(str::to_string);
         strict_schema(&mut schema);
-        super::chat::ResponseFormat::JsonSchema {
-            json_schema: super::chat::JsonSchemaFormat {
+        ResponseFormat::JsonSchema {
+            json_schema: JsonSchemaFormat {
                 name,
                 description,
                 schema: Some(schema),
