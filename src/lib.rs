@@ -98,6 +98,7 @@
 //! | `native-tls` | no | TLS through the platform library (OpenSSL on Linux) |
 //! | `tokenizer` | yes | OpenAI's tokenizers (tiktoken-rs) for exact prompt counts; without it, an estimate |
 //! | `bedrock` | no | AWS Bedrock (`bedrock/…`): Converse, ConverseStream's binary event stream, SigV4 signing (adds `hmac` and `sha2`); see [`provider::bedrock`](crate::provider) |
+//! | `schemars` | no | `ResponseFormat::json_schema_for::<T>()`: OpenAI's strict `json_schema` response format from a type deriving `schemars::JsonSchema` (adds `schemars` 1.x); pair it with [`ChatResponse::parse_json`] |
 //!
 //! ## Timeouts and retries
 //!

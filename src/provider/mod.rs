@@ -9,39 +9,43 @@
 //! ```
 //! use std::sync::Arc;
 //! use async_trait::async_trait;
+//! use futures::StreamExt;
 //! use litellm::provider::{CallContext, Provider};
-//! use litellm::{ChatRequest, ChatResponse, ChatStream, Client, Message, Result};
+//! use litellm::{ChatRequest, ChatResponse, Client, Message, Result, Usage};
 //!
-//! struct Echo;
+//! /// Answers with the last message, reversed.
+//! struct Reverse;
 //!
 //! #[async_trait]
-//! impl Provider for Echo {
-//!     fn name(&self) -> &str { "echo" }
+//! impl Provider for Reverse {
+//!     fn name(&self) -> &str { "reverse" }
 //!     async fn chat(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatResponse> {
 //!         let last = req.messages.last().and_then(|m| m.text()).unwrap_or_default();
-//!         let mut resp = ChatResponse::default();
-//!         resp.model = cx.model.clone();
-//!         resp.choices.push(litellm::Choice {
-//!             index: 0,
-//!             message: Message::assistant(last),
-//!             finish_reason: Some(litellm::FinishReason::Stop),
-//!             logprobs: None,
-//!             extra: Default::default(),
-//!         });
-//!         Ok(resp)
+//!         let answer: String = last.chars().rev().collect();
+//!         Ok(ChatResponse::from_text(cx.model.as_str(), answer).with_usage(Usage::new(3, 1)))
 //!     }
-//!     async fn chat_stream(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatStream> {
-//!         let resp = self.chat(req, cx).await?;
-//!         Ok(ChatStream::from_response(&resp))
-//!     }
+//!     // `chat_stream` is not needed: by default it replays `chat` as a stream.
 //! }
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> litellm::Result<()> {
-//! let client = Client::builder().provider("echo", Arc::new(Echo)).build()?;
-//! let resp = client.completion("echo/any-model", vec![Message::user("ping")]).await?;
-//! assert_eq!(resp.text(), Some("ping"));
+//! let client = Client::builder().provider("reverse", Arc::new(Reverse)).build()?;
+//! let resp = client.completion("reverse/any-model", vec![Message::user("ping")]).await?;
+//! assert_eq!(resp.text(), Some("gnip"));
+//!
+//! let req = ChatRequest::new("reverse/any-model", vec![Message::user("ping")]);
+//! let mut stream = client.chat_stream(req).await?;
+//! let mut text = String::new();
+//! while let Some(chunk) = stream.next().await {
+//!     text.push_str(chunk?.text().unwrap_or_default());
+//! }
+//! assert_eq!(text, "gnip");
 //! # Ok(()) }
 //! ```
+//!
+//! A provider that talks HTTP declares where its key and endpoint come from with
+//! [`Provider::credentials`], reads them from the [`CallContext`] ([`CallContext::bearer`],
+//! [`CallContext::endpoint`]) and sends through [`http`]: see `examples/custom_provider.rs`
+//! and `docs/providers.md`.
 
 use std::time::Duration;
 
@@ -88,7 +92,16 @@ pub trait Provider: Send + Sync + 'static {
     async fn chat(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatResponse>;
 
     /// A streamed chat completion.
-    async fn chat_stream(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatStream>;
+    ///
+    /// The default calls [`Provider::chat`] and replays its answer as a stream
+    /// ([`ChatStream::from_response`]): per choice a chunk with the role, the whole content
+    /// and the tool calls, then a chunk with each finish reason, then the usage chunk
+    /// (`choices: []`) when the answer has usage. `collect_response` on it gives back the
+    /// answer of `chat`. Override it when the vendor streams for real.
+    async fn chat_stream(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatStream> {
+        let resp = self.chat(req, cx).await?;
+        Ok(ChatStream::from_response(&resp))
+    }
 
     /// Embeddings. The default answers `Unsupported`.
     async fn embed(&self, req: &EmbeddingRequest, cx: &CallContext) -> Result<EmbeddingResponse> {
@@ -246,6 +259,35 @@ impl Credentials {
             env_headers: &[],
             params_env: &[],
         }
+    }
+
+    /// Makes a call without a key fail with `Authentication` before it reaches the provider
+    /// (sets [`requires_api_key`](Self::requires_api_key)).
+    ///
+    /// ```
+    /// use litellm::provider::Credentials;
+    ///
+    /// const MYCO: Credentials =
+    ///     Credentials::new(&["MYCO_API_KEY"], &["MYCO_API_BASE"], Some("https://api.myco.example/v1"))
+    ///         .api_key_required();
+    /// assert!(MYCO.requires_api_key && !MYCO.requires_api_base);
+    /// ```
+    pub const fn api_key_required(mut self) -> Credentials {
+        self.requires_api_key = true;
+        self
+    }
+
+    /// Makes a call without a base URL fail with `Config` before it reaches the provider
+    /// (sets [`requires_api_base`](Self::requires_api_base)).
+    pub const fn api_base_required(mut self) -> Credentials {
+        self.requires_api_base = true;
+        self
+    }
+
+    /// Sets the environment variables holding the API version, in order of preference.
+    pub const fn with_api_version_env(mut self, vars: &'static [&'static str]) -> Credentials {
+        self.api_version_env = vars;
+        self
     }
 }
 
@@ -408,6 +450,65 @@ impl CallContext {
             .with_provider(self.provider.clone())
             .with_model(self.model.clone())),
         }
+    }
+
+    /// `Authorization: Bearer <key>` for [`http::json_headers`], or the `Authentication` error
+    /// of [`require_api_key`](Self::require_api_key) when the call has no key.
+    ///
+    /// ```
+    /// use litellm::ErrorKind;
+    /// use litellm::provider::{CallContext, http::Auth};
+    ///
+    /// let cx = CallContext::new(reqwest::Client::new(), "myco", "m1");
+    /// assert_eq!(cx.bearer().unwrap_err().kind(), ErrorKind::Authentication);
+    /// let cx = cx.with_api_key("sk-test");
+    /// assert_eq!(cx.bearer()?, Auth::Bearer("sk-test"));
+    /// # Ok::<(), litellm::Error>(())
+    /// ```
+    pub fn bearer(&self) -> Result<http::Auth<'_>> {
+        self.require_api_key().map(http::Auth::Bearer)
+    }
+
+    /// The URL of `path` under the base URL ([`http::join_url`]: exactly one slash between
+    /// them, a query on the base kept at the end), or the `Config` error of
+    /// [`require_api_base`](Self::require_api_base) when the call has no base URL.
+    ///
+    /// ```
+    /// use litellm::provider::CallContext;
+    ///
+    /// let cx = CallContext::new(reqwest::Client::new(), "myco", "m1")
+    ///     .with_api_base("https://api.myco.example/v1/");
+    /// assert_eq!(cx.endpoint("/chat")?, "https://api.myco.example/v1/chat");
+    /// # Ok::<(), litellm::Error>(())
+    /// ```
+    pub fn endpoint(&self, path: &str) -> Result<String> {
+        self.require_api_base()
+            .map(|base| http::join_url(base, path))
+    }
+
+    /// Sets the API key (for testing a provider without a client).
+    pub fn with_api_key(mut self, key: impl Into<SecretString>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// Sets the base URL, without its trailing slashes (as the client does).
+    pub fn with_api_base(mut self, base: impl Into<String>) -> Self {
+        let base = base.into();
+        self.api_base = Some(base.trim_end_matches('/').to_string());
+        self
+    }
+
+    /// Adds an extra header.
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Adds a provider setting (read with [`param`](Self::param)).
+    pub fn with_param(mut self, name: impl Into<String>, value: impl Into<SecretString>) -> Self {
+        self.params.push((name.into(), value.into()));
+        self
     }
 
     /// The base URL, or a `Config` error naming the provider.

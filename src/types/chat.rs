@@ -1103,6 +1103,116 @@ impl ChatResponse {
     }
 }
 
+/// Building a response, for custom providers and tests.
+///
+/// ```
+/// use litellm::{ChatResponse, FinishReason, ToolCall, Usage};
+///
+/// let resp = ChatResponse::from_text("my-model", "Hello!").with_usage(Usage::new(12, 3));
+/// assert_eq!(resp.text(), Some("Hello!"));
+/// assert_eq!(resp.finish_reason(), Some(&FinishReason::Stop));
+/// assert!(resp.id.starts_with("chatcmpl-"));
+///
+/// let call = ToolCall::function("call_1", "get_weather", r#"{"city":"Paris"}"#);
+/// let resp = ChatResponse::from_text("my-model", "").with_tool_calls(vec![call]);
+/// assert_eq!(resp.tool_calls()[0].function.name, "get_weather");
+/// assert_eq!(resp.finish_reason(), Some(&FinishReason::ToolCalls));
+/// assert!(resp.choices[0].message.content.is_none());
+/// ```
+impl ChatResponse {
+    /// A `chat.completion` from `model` with one choice: an assistant message with `text`,
+    /// finish reason `stop`, a fresh id (`chatcmpl-` and 24 hex digits), `created` now and
+    /// no usage.
+    pub fn from_text(model: impl Into<String>, text: impl Into<String>) -> ChatResponse {
+        ChatResponse::from_message(model, Message::assistant(text.into()))
+    }
+
+    /// A `chat.completion` from `model` with one choice holding `message`; finish reason
+    /// `tool_calls` when the message calls tools, else `stop`. Id and time as
+    /// [`from_text`](Self::from_text).
+    pub fn from_message(model: impl Into<String>, message: Message) -> ChatResponse {
+        let finish_reason = if message.tool_calls.as_ref().is_some_and(|c| !c.is_empty()) {
+            FinishReason::ToolCalls
+        } else {
+            FinishReason::Stop
+        };
+        ChatResponse {
+            id: format!(
+                "chatcmpl-{:016x}{:08x}",
+                rand::random::<u64>(),
+                rand::random::<u32>()
+            ),
+            object: "chat.completion".to_string(),
+            created: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+            model: model.into(),
+            choices: vec![Choice {
+                index: 0,
+                message,
+                finish_reason: Some(finish_reason),
+                logprobs: None,
+                extra: Extra::new(),
+            }],
+            ..ChatResponse::default()
+        }
+    }
+
+    /// Sets the id.
+    pub fn with_id(mut self, id: impl Into<String>) -> Self {
+        self.id = id.into();
+        self
+    }
+
+    /// Sets the usage.
+    pub fn with_usage(mut self, usage: Usage) -> Self {
+        self.usage = Some(usage);
+        self
+    }
+
+    /// Sets the first choice's tool calls and its finish reason to `tool_calls` (empty `calls`
+    /// remove them and leave the finish reason alone). Empty text content becomes no content,
+    /// as vendors send it with tool calls.
+    pub fn with_tool_calls(mut self, calls: Vec<ToolCall>) -> Self {
+        let choice = self.first_choice_mut();
+        if calls.is_empty() {
+            choice.message.tool_calls = None;
+            return self;
+        }
+        if choice
+            .message
+            .content
+            .as_ref()
+            .is_some_and(|c| c.as_text() == Some(""))
+        {
+            choice.message.content = None;
+        }
+        choice.message.tool_calls = Some(calls);
+        choice.finish_reason = Some(FinishReason::ToolCalls);
+        self
+    }
+
+    /// Sets the first choice's finish reason.
+    pub fn with_finish_reason(mut self, reason: FinishReason) -> Self {
+        self.first_choice_mut().finish_reason = Some(reason);
+        self
+    }
+
+    /// The first choice, added (an empty assistant message) when there is none.
+    fn first_choice_mut(&mut self) -> &mut Choice {
+        if self.choices.is_empty() {
+            self.choices.push(Choice {
+                index: 0,
+                message: empty_assistant(),
+                finish_reason: None,
+                logprobs: None,
+                extra: Extra::new(),
+            });
+        }
+        &mut self.choices[0]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ pub mod meta;
 pub mod options;
 pub mod secret;
 pub mod stream;
+mod structured;
 pub mod text;
 pub mod usage;
 
