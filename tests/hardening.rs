@@ -419,3 +419,101 @@ fn debug_output_hides_credentials() {
         shown[3]
     );
 }
+
+/// Item 3: comments reset the idle timer, so a stream of keep-alive comments (or events that
+/// carry nothing, like Anthropic's pings) and no data never ended, whatever timeout was set.
+#[tokio::test]
+async fn keep_alive_comments_do_not_keep_a_dead_stream_open() {
+    let server = FakeUpstream::start().await;
+    let c = Client::builder()
+        .no_env()
+        .api_key("openai", KEY)
+        .api_base("openai", server.url())
+        .api_key("anthropic", KEY)
+        .api_base("anthropic", server.url())
+        .stream_idle_timeout(Duration::from_millis(400))
+        .build()
+        .unwrap();
+    let first = json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o",
+        "choices": [{"index": 0, "delta": {"content": "hi"}, "finish_reason": null}]});
+    let mut openai = vec![support::sse_data(&first)];
+    openai.extend((0..100).map(|_| support::sse_comment("keep-alive")));
+    let start = json!({"type": "message_start", "message": {"id": "m", "type": "message", "role": "assistant",
+        "model": "claude", "content": [], "usage": {"input_tokens": 1, "output_tokens": 0}}});
+    let mut anthropic = vec![support::sse_event("message_start", &start)];
+    anthropic.extend((0..100).map(|_| support::sse_event("ping", &json!({"type": "ping"}))));
+    for (model, events) in [
+        ("openai/gpt-4o", openai),
+        ("anthropic/claude-sonnet-4-5", anthropic),
+    ] {
+        // 100 keep-alives 100 ms apart: ten seconds of a stream that says nothing.
+        server.push(Reply::sse(events).gap(Duration::from_millis(100)));
+        let begun = std::time::Instant::now();
+        let mut s = c
+            .chat_stream(ChatRequest::new(model, vec![Message::user("x")]))
+            .await
+            .unwrap();
+        let mut last = None;
+        while let Some(item) = futures::StreamExt::next(&mut s).await {
+            last = Some(item);
+        }
+        let err = last.unwrap().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout, "{model}: {err}");
+        assert!(
+            begun.elapsed() < Duration::from_secs(5),
+            "{model}: {:?}",
+            begun.elapsed()
+        );
+    }
+}
+
+/// Item 3: a routed stream that keeps sending chunks is bounded by the router's `timeout`
+/// (the whole call's deadline) once the caller sets one.
+#[tokio::test]
+async fn a_routed_stream_ends_at_the_call_deadline() {
+    let server = FakeUpstream::start().await;
+    let chunk = json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o",
+        "choices": [{"index": 0, "delta": {"content": "word "}, "finish_reason": null}]});
+    let events: Vec<String> = (0..100).map(|_| support::sse_data(&chunk)).collect();
+    server.set_default(Reply::sse(events).gap(Duration::from_millis(50)));
+    let router = Router::builder()
+        .client(client(&server))
+        .deployment(Deployment::new("g", "openai/gpt-4o"))
+        .timeout(Duration::from_millis(600))
+        .build()
+        .unwrap();
+    let begun = std::time::Instant::now();
+    let mut s = router
+        .chat_stream(ChatRequest::new("g", vec![Message::user("x")]))
+        .await
+        .unwrap();
+    let (mut chunks, mut last) = (0, None);
+    while let Some(item) = futures::StreamExt::next(&mut s).await {
+        chunks += usize::from(item.is_ok());
+        last = Some(item);
+    }
+    assert_eq!(last.unwrap().unwrap_err().kind(), ErrorKind::Timeout);
+    assert!(chunks > 2 && chunks < 100, "{chunks}");
+    assert!(
+        begun.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        begun.elapsed()
+    );
+    // A call's own timeout does the same on a router without one.
+    let open = Router::builder()
+        .client(client(&server))
+        .deployment(Deployment::new("g", "openai/gpt-4o"))
+        .build()
+        .unwrap();
+    let mut s = open
+        .chat_stream(
+            ChatRequest::new("g", vec![Message::user("x")]).timeout(Duration::from_millis(400)),
+        )
+        .await
+        .unwrap();
+    let mut last = None;
+    while let Some(item) = futures::StreamExt::next(&mut s).await {
+        last = Some(item);
+    }
+    assert_eq!(last.unwrap().unwrap_err().kind(), ErrorKind::Timeout);
+}

@@ -152,7 +152,7 @@ impl Provider for Cohere {
             let chunks = json_answer_to_chunks(cx, &body)?;
             return Ok(ChatStream::from_chunks(chunks, meta));
         }
-        let events = sse::events(resp, cx.stream_idle_timeout, cx.max_response_bytes);
+        let events = sse::events(resp, cx.max_response_bytes);
         Ok(ChatStream::new(
             DecodedStream::new(
                 events,

@@ -3,16 +3,22 @@
 //!
 //! Each vendor writes only a [`ChunkDecoder`]: event in, chunks out, no I/O. [`DecodedStream`]
 //! does the polling, stops at the first error (with provider, model and a scrubbed key added),
-//! and reports a stream that ends before the vendor's terminator.
+//! reports a stream that ends before the vendor's terminator, and ends a stream that yields no
+//! chunk for the call's idle timeout. Only chunks reset that timer: keep-alive comments, pings
+//! and other events that carry nothing do not, so a server that keeps a dead stream open with
+//! them still times out.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use futures::Stream;
+use tokio::time::{Instant, Sleep};
 
 use super::CallContext;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::types::{ChatChunk, SecretString};
 
 /// A pure decoder from vendor events to OpenAI chunks.
@@ -29,13 +35,15 @@ pub(crate) trait ChunkDecoder: Send + Unpin + 'static {
     fn end(&mut self, out: &mut VecDeque<ChatChunk>) -> Result<()>;
 }
 
-/// What an error raised inside a stream needs: provider, model and the key to scrub.
+/// What a stream needs from its call: provider, model and the keys to scrub for its errors,
+/// and the idle timeout between chunks.
 #[derive(Clone)]
 pub(crate) struct ErrCtx {
     provider: String,
     model: String,
     request_id: Option<String>,
     secrets: Vec<SecretString>,
+    idle: Duration,
 }
 
 impl From<&CallContext> for ErrCtx {
@@ -45,9 +53,13 @@ impl From<&CallContext> for ErrCtx {
             model: cx.model.clone(),
             request_id: None,
             secrets: cx.secrets(),
+            idle: cx.stream_idle_timeout,
         }
     }
 }
+
+/// Longest wait honoured; larger durations (such as `Duration::MAX`, "no timeout") are clamped.
+const FAR: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 impl ErrCtx {
     /// Adds the vendor's request id to every error of the stream.
@@ -76,6 +88,8 @@ pub(crate) struct DecodedStream<D: ChunkDecoder> {
     decoder: D,
     err: ErrCtx,
     pending: VecDeque<ChatChunk>,
+    /// Fires when no chunk has been yielded for `err.idle`.
+    idle: Pin<Box<Sleep>>,
     done: bool,
 }
 
@@ -83,11 +97,13 @@ impl<D: ChunkDecoder> DecodedStream<D> {
     pub(crate) fn new(
         events: Pin<Box<dyn Stream<Item = Result<D::Event>> + Send>>,
         decoder: D,
-        err: ErrCtx,
+        mut err: ErrCtx,
     ) -> Self {
+        err.idle = err.idle.min(FAR);
         DecodedStream {
             events,
             decoder,
+            idle: Box::pin(tokio::time::sleep(err.idle)),
             err,
             pending: VecDeque::new(),
             done: false,
@@ -108,6 +124,10 @@ impl<D: ChunkDecoder> Stream for DecodedStream<D> {
         let this = &mut *self;
         loop {
             if let Some(c) = this.pending.pop_front() {
+                let now = Instant::now();
+                this.idle
+                    .as_mut()
+                    .reset(now.checked_add(this.err.idle).unwrap_or(now));
                 return Poll::Ready(Some(Ok(c)));
             }
             if this.done {
@@ -125,7 +145,21 @@ impl<D: ChunkDecoder> Stream for DecodedStream<D> {
                         return this.fail(e);
                     }
                 }
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    return match this.idle.as_mut().poll(cx) {
+                        Poll::Ready(()) => {
+                            let secs = this.err.idle.as_secs_f64();
+                            this.fail(Error::new(
+                                ErrorKind::Timeout,
+                                format!(
+                                    "no chunk from the stream for {secs:.1} s (idle timeout; \
+                                     keep-alive comments and empty events do not count)"
+                                ),
+                            ))
+                        }
+                        Poll::Pending => Poll::Pending,
+                    };
+                }
             }
         }
     }

@@ -10,12 +10,11 @@
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 
-use super::sse::{IdleTimeout, body_error};
+use super::sse::body_error;
 use crate::error::{Error, ErrorKind, Result};
 
 /// A boxed stream of lines.
@@ -97,11 +96,10 @@ fn too_long(max: usize) -> Error {
     )
 }
 
-/// Decodes the body of `resp` as NDJSON lines; no byte for `idle` is a `Timeout`, a line over
-/// `max` bytes is an error (as [`sse::events`](super::sse::events)).
-pub(crate) fn lines(resp: reqwest::Response, idle: Duration, max: usize) -> LineStream {
-    let bytes = IdleTimeout::new(resp.bytes_stream().map(|r| r.map_err(body_error)), idle);
-    lines_from_bytes(bytes, max)
+/// Decodes the body of `resp` as NDJSON lines; a line over `max` bytes is an error (as
+/// [`sse::events`](super::sse::events)).
+pub(crate) fn lines(resp: reqwest::Response, max: usize) -> LineStream {
+    lines_from_bytes(resp.bytes_stream().map(|r| r.map_err(body_error)), max)
 }
 
 /// Decodes any byte stream as NDJSON lines.

@@ -148,7 +148,7 @@ impl Provider for Ollama {
             whole.meta = meta;
             return Ok(ChatStream::from_response(&whole));
         }
-        let lines = ndjson::lines(resp, cx.stream_idle_timeout, cx.max_response_bytes);
+        let lines = ndjson::lines(resp, cx.max_response_bytes);
         Ok(ChatStream::new(
             DecodedStream::new(
                 lines,

@@ -234,7 +234,7 @@ pub(crate) async fn chat_stream(
         whole.meta = meta;
         return Ok(ChatStream::from_response(&whole));
     }
-    let events = sse::events(resp, cx.stream_idle_timeout, cx.max_response_bytes);
+    let events = sse::events(resp, cx.max_response_bytes);
     Ok(ChatStream::new(
         DecodedStream::new(
             events,

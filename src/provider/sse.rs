@@ -13,14 +13,11 @@
 //! idle timeout is `Timeout`, invalid UTF-8 is `InvalidResponse`.
 
 use std::collections::VecDeque;
-use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use tokio::time::{Instant, Sleep};
 
 use super::error_map::error_from_json;
 use crate::error::{Error, ErrorKind, Result};
@@ -212,11 +209,10 @@ fn too_long(max: usize) -> Error {
     )
 }
 
-/// Decodes the body of `resp` as server-sent events; no byte for `idle` is a timeout, a line
-/// or event over `max` bytes is an error.
-pub(crate) fn events(resp: reqwest::Response, idle: Duration, max: usize) -> EventStream {
-    let bytes = IdleTimeout::new(resp.bytes_stream().map(|r| r.map_err(body_error)), idle);
-    events_from_bytes(bytes, max)
+/// Decodes the body of `resp` as server-sent events; a line or event over `max` bytes is an
+/// error. (The idle timeout is the decoded stream's: see [`DecodedStream`](super::decode).)
+pub(crate) fn events(resp: reqwest::Response, max: usize) -> EventStream {
+    events_from_bytes(resp.bytes_stream().map(|r| r.map_err(body_error)), max)
 }
 
 /// Decodes any byte stream as server-sent events.
@@ -284,68 +280,6 @@ pub(crate) fn body_error(e: reqwest::Error) -> Error {
     }
     let msg = format!("the stream broke before it ended: {}", err.message());
     err.with_kind(ErrorKind::ApiConnection).with_message(msg)
-}
-
-/// Longest wait honoured; larger durations (such as `Duration::MAX`, "no timeout") are clamped.
-const FAR: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
-
-/// Ends a stream with a `Timeout` error when no item arrives for `idle`.
-pub(crate) struct IdleTimeout<S> {
-    inner: Pin<Box<S>>,
-    idle: Duration,
-    sleep: Pin<Box<Sleep>>,
-    done: bool,
-}
-
-impl<S> IdleTimeout<S> {
-    pub(crate) fn new(inner: S, idle: Duration) -> Self {
-        let idle = idle.min(FAR);
-        IdleTimeout {
-            inner: Box::pin(inner),
-            idle,
-            sleep: Box::pin(tokio::time::sleep(idle)),
-            done: false,
-        }
-    }
-}
-
-impl<S, T> Stream for IdleTimeout<S>
-where
-    S: Stream<Item = Result<T>>,
-{
-    type Item = Result<T>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        if this.done {
-            return Poll::Ready(None);
-        }
-        match this.inner.as_mut().poll_next(cx) {
-            Poll::Ready(Some(item)) => {
-                let now = Instant::now();
-                let deadline = now.checked_add(this.idle).unwrap_or(now);
-                this.sleep.as_mut().reset(deadline);
-                Poll::Ready(Some(item))
-            }
-            Poll::Ready(None) => {
-                this.done = true;
-                Poll::Ready(None)
-            }
-            Poll::Pending => match this.sleep.as_mut().poll(cx) {
-                Poll::Ready(()) => {
-                    this.done = true;
-                    Poll::Ready(Some(Err(Error::new(
-                        ErrorKind::Timeout,
-                        format!(
-                            "no data from the stream for {:.1} s (idle timeout)",
-                            this.idle.as_secs_f64()
-                        ),
-                    ))))
-                }
-                Poll::Pending => Poll::Pending,
-            },
-        }
-    }
 }
 
 #[cfg(test)]
@@ -461,7 +395,7 @@ mod tests {
         r.unwrap();
         assert_eq!(evs.len(), 20_000);
         // generous bound, only to catch quadratic behaviour (seconds), not to measure speed
-        assert!(start.elapsed() < Duration::from_secs(5));
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[tokio::test]
@@ -479,21 +413,5 @@ mod tests {
             items[1].as_ref().unwrap_err().kind(),
             ErrorKind::ApiConnection
         );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn idle_timeout_fires_and_survives_huge_durations() {
-        let slow =
-            futures::stream::once(async { Ok::<_, Error>(1) }).chain(futures::stream::pending());
-        let mut s = IdleTimeout::new(slow, Duration::from_secs(5));
-        assert_eq!(s.next().await.unwrap().unwrap(), 1);
-        let err = s.next().await.unwrap().unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Timeout);
-        assert!(s.next().await.is_none());
-
-        let two = futures::stream::iter(vec![Ok::<_, Error>(1), Ok(2)]);
-        let mut s = IdleTimeout::new(two, Duration::MAX);
-        assert_eq!(s.next().await.unwrap().unwrap(), 1);
-        assert_eq!(s.next().await.unwrap().unwrap(), 2);
     }
 }

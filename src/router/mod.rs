@@ -70,6 +70,9 @@ struct Settings {
     retry_after: Duration,
     cooldown: CooldownRules,
     timeout: Duration,
+    /// The router's `timeout` was set (by the builder or the config): it then also bounds
+    /// every routed stream until its end.
+    timeout_set: bool,
     stream_timeout: Option<Duration>,
     fallbacks: Fallbacks,
     max_fallbacks: usize,
@@ -164,6 +167,7 @@ impl Default for RouterBuilder {
                 retry_after: Duration::ZERO,
                 cooldown: CooldownRules::default(),
                 timeout: crate::provider::DEFAULT_TIMEOUT,
+                timeout_set: false,
                 stream_timeout: None,
                 fallbacks: Fallbacks::default(),
                 max_fallbacks: 5,
@@ -248,9 +252,12 @@ impl RouterBuilder {
 
     /// `timeout`: the deadline of a whole routed call, retries and fallbacks included (600 s
     /// unless set; a call's own `timeout` overrides it). Each attempt is also bounded by its
-    /// deployment's `timeout`.
+    /// deployment's `timeout`. Once set (here, in the config, or on the call), it also bounds
+    /// a routed stream until its last chunk: a stream still running at the deadline ends with
+    /// a `Timeout` error and its connection is closed.
     pub fn timeout(mut self, d: Duration) -> Self {
         self.settings.timeout = d;
+        self.settings.timeout_set = true;
         self
     }
 
@@ -913,7 +920,7 @@ impl Router {
     }
 
     async fn chat_stream_inner(&self, request: &ChatRequest, call_id: &str) -> Result<ChatStream> {
-        let start = std::time::Instant::now();
+        let (start, start_std) = (Instant::now(), std::time::Instant::now());
         let model = request.model.as_str();
         let opts = &request.options;
         let prompt = self.prompt_tokens(request);
@@ -928,8 +935,18 @@ impl Router {
             })
             .await?;
         let meta = routed.value.meta().clone();
+        let s = &self.inner.settings;
+        let deadline = match opts.timeout.or(s.timeout_set.then_some(s.timeout)) {
+            Some(t) => start
+                .checked_add(t)
+                .map(|d| Box::pin(tokio::time::sleep_until(d))),
+            None => None,
+        };
         let tracked = Tracked {
+            provider: meta.provider.clone(),
             inner: routed.value,
+            deadline,
+            expired: false,
             guard: Some(routed.guard),
             started: routed.started,
             first: None,
@@ -938,7 +955,7 @@ impl Router {
             level: self.inner.pipeline.observer.log_level(),
             group_size: self.group_of(model).map_or(1, |g| g.entries.len()),
         };
-        Ok(ChatStream::new(tracked, meta).started_at(start))
+        Ok(ChatStream::new(tracked, meta).started_at(start_std))
     }
 
     /// Embeddings of one or more inputs, routed.
@@ -1623,6 +1640,11 @@ fn finish<T: HasMeta + Tokens>(routed: Routed<T>) -> T {
 /// and keeps the call in flight until the stream ends or is dropped.
 struct Tracked {
     inner: ChatStream,
+    /// The routed call's deadline, when the caller set one (router or call `timeout`): the
+    /// whole stream must end by then.
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// The deadline passed: the stream has ended with a `Timeout`.
+    expired: bool,
     guard: Option<InFlight>,
     started: Instant,
     first: Option<Duration>,
@@ -1630,6 +1652,7 @@ struct Tracked {
     rules: CooldownRules,
     level: crate::observe::LogLevel,
     group_size: usize,
+    provider: String,
 }
 
 impl Stream for Tracked {
@@ -1637,7 +1660,25 @@ impl Stream for Tracked {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        let polled = Pin::new(&mut this.inner).poll_next(cx);
+        if this.expired {
+            return Poll::Ready(None);
+        }
+        let mut polled = Pin::new(&mut this.inner).poll_next(cx);
+        if polled.is_pending()
+            && let Some(deadline) = &mut this.deadline
+            && deadline.as_mut().poll(cx).is_ready()
+        {
+            // Past the deadline: the upstream connection goes with the inner stream.
+            this.expired = true;
+            this.inner = ChatStream::from_chunks(Vec::new(), crate::types::ResponseMeta::default());
+            let err = Error::new(
+                ErrorKind::Timeout,
+                "the stream did not end before the call's deadline (the router's `timeout` \
+                 or the call's own)",
+            )
+            .with_provider(this.provider.clone());
+            polled = Poll::Ready(Some(Err(err)));
+        }
         match &polled {
             Poll::Ready(Some(Ok(chunk))) => {
                 if this.first.is_none() {

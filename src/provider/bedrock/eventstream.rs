@@ -11,13 +11,12 @@
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
 use futures::{Stream, StreamExt};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::sse::{IdleTimeout, body_error};
+use crate::provider::sse::body_error;
 
 /// The CRC-32 (IEEE 802.3, reflected, as zlib's `crc32`) lookup table.
 const CRC_TABLE: [u32; 256] = {
@@ -253,9 +252,9 @@ pub(crate) fn encode(headers: &[(&str, &str)], payload: &[u8]) -> Vec<u8> {
 /// A boxed stream of frames.
 pub(crate) type FrameStream = Pin<Box<dyn Stream<Item = Result<Frame>> + Send>>;
 
-/// Decodes the body of `resp` as event-stream frames; no byte for `idle` is a `Timeout`.
-pub(crate) fn frames(resp: reqwest::Response, idle: Duration, max: usize) -> FrameStream {
-    let bytes = IdleTimeout::new(resp.bytes_stream().map(|r| r.map_err(body_error)), idle);
+/// Decodes the body of `resp` as event-stream frames.
+pub(crate) fn frames(resp: reqwest::Response, max: usize) -> FrameStream {
+    let bytes = resp.bytes_stream().map(|r| r.map_err(body_error));
     Box::pin(Frames {
         bytes: Box::pin(bytes),
         decoder: FrameDecoder::new(max),

@@ -406,7 +406,7 @@ impl Provider for Bedrock {
             whole.meta = meta;
             return Ok(ChatStream::from_response(&whole));
         }
-        let frames = eventstream::frames(resp, cx.stream_idle_timeout, cx.max_response_bytes);
+        let frames = eventstream::frames(resp, cx.max_response_bytes);
         let decoder = ConverseDecoder::new(model_id(cx), body.json_tool, rid.as_deref());
         Ok(ChatStream::new(
             DecodedStream::new(frames, decoder, ErrCtx::from(cx).with_request_id(rid)),

@@ -410,7 +410,7 @@ async fn chat_stream(
         dec.close_complete(&mut out);
         return Ok(ChatStream::from_chunks(out.into(), meta));
     }
-    let events = sse::events(resp, cx.stream_idle_timeout, cx.max_response_bytes);
+    let events = sse::events(resp, cx.max_response_bytes);
     Ok(ChatStream::new(
         DecodedStream::new(
             events,
