@@ -125,6 +125,7 @@ mod pipeline;
 pub mod provider;
 pub(crate) mod redact;
 pub mod router;
+mod saturating;
 pub mod types;
 
 #[cfg(test)]

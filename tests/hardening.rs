@@ -517,3 +517,38 @@ async fn a_routed_stream_ends_at_the_call_deadline() {
     }
     assert_eq!(last.unwrap().unwrap_err().kind(), ErrorKind::Timeout);
 }
+
+/// Item 9: each call was rounded to whole micro-dollars before it was added, so the ledger
+/// held 19 % less than the calls cost at $0.0000012 each, and calls under $0.0000005 were
+/// free (small budgets never bound). Sums are exact now, and budget errors read as money.
+#[tokio::test]
+async fn tiny_costs_add_up_exactly_and_small_budgets_bind() {
+    use litellm::accounting::ledger::{Budget, Dimension, Ledger, Period, Scope};
+    use litellm::{Metadata, MockResponse, Usage};
+    let call = |user: &str, prompt_tokens: u64| {
+        // gpt-4o-mini input costs $0.15 per million tokens: 8 tokens = $0.0000012.
+        ChatRequest::new("mock/gpt-4o-mini", vec![Message::user("x")])
+            .metadata(Metadata::new().user(user))
+            .mock_response(MockResponse::text("ok").usage(Usage::new(prompt_tokens, 0)))
+    };
+    let ledger = std::sync::Arc::new(Ledger::new().budget(Budget::new(
+        Scope::User("small".into()),
+        0.000001,
+        Period::Daily,
+    )));
+    let c = Client::builder().ledger(ledger.clone()).build().unwrap();
+    let mut sum = 0.0;
+    for _ in 0..1_000 {
+        sum += c.chat(call("many", 8)).await.unwrap().meta.cost.unwrap();
+    }
+    let spent = ledger.totals_for(Dimension::User, "many").unwrap().spend;
+    assert!((sum - 0.0012).abs() < 1e-12, "{sum}");
+    assert!((spent - sum).abs() < 1e-12, "ledger {spent} vs calls {sum}");
+    // $0.0000003 calls against a $0.000001 budget: the fifth is refused.
+    for _ in 0..4 {
+        c.chat(call("small", 2)).await.unwrap();
+    }
+    let err = c.chat(call("small", 2)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::BudgetExceeded);
+    assert!(err.message().contains("$0.000001 per day"), "{err}");
+}

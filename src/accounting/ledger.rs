@@ -4,8 +4,8 @@
 //!
 //! All counters live in a [`StateStore`] (the process's memory by default,
 //! [`Ledger::with_store`] to share one store, e.g. with a router), keyed by stable names, so a
-//! shared backend can later hold them for many processes. Spend is kept in whole micro-dollars,
-//! so sums are exact; each budget and quota window has its own small lock, so calls of
+//! shared backend can later hold them for many processes. Spend is kept in whole nano-dollars,
+//! so sums are exact (a call of $0.0000012 adds exactly 1,200); each budget and quota window has its own small lock, so calls of
 //! different users never contend, and a check and its update are one step.
 //!
 //! **Budgets.** A call is refused with `BudgetExceeded` (and no upstream call) once the spend
@@ -112,17 +112,32 @@ fn snapshot(t: &TotalCounters) -> Totals {
         failures: t.failures.load(Ordering::Relaxed),
         input_tokens: t.input_tokens.load(Ordering::Relaxed),
         output_tokens: t.output_tokens.load(Ordering::Relaxed),
-        spend: t.spend_micros.load(Ordering::Relaxed) as f64 / 1e6,
+        spend: t.spend_nanos.load(Ordering::Relaxed) as f64 / 1e9,
     }
 }
 
-/// USD to whole micro-dollars (rounded; negative and NaN count as 0).
-fn micros(usd: f64) -> u64 {
+/// USD to whole nano-dollars (rounded; negative and NaN count as 0). A nano-dollar is a
+/// thousandth of the cheapest token any vendor sells, so sums of many tiny calls stay exact
+/// (micro-dollars lost 19 % of $1.2 µ calls and made sub-$0.5 µ calls free).
+pub(crate) fn nanos(usd: f64) -> u64 {
     if usd.is_finite() && usd > 0.0 {
-        (usd * 1e6).round().min(u64::MAX as f64) as u64
+        (usd * 1e9).round().min(u64::MAX as f64) as u64
     } else {
         0
     }
+}
+
+/// A budget amount as people write it: at least two decimals, more when they matter
+/// (`$5.00`, `$0.30`, `$0.0001`, `$1.234568`).
+fn money(usd: f64) -> String {
+    if !usd.is_finite() {
+        return "$?".to_string();
+    }
+    let mut s = format!("{usd:.6}");
+    while s.ends_with('0') && s.len() - s.find('.').map_or(s.len(), |d| d) > 3 {
+        s.pop();
+    }
+    format!("${s}")
 }
 
 /// Who or what a budget or quota applies to.
@@ -191,6 +206,16 @@ pub enum Period {
 }
 
 impl Period {
+    /// How the period reads after an amount: `per hour`, `per day`, `per month`, `in total`.
+    fn per(self) -> &'static str {
+        match self {
+            Period::Hourly => "per hour",
+            Period::Daily => "per day",
+            Period::Monthly => "per month",
+            Period::Lifetime => "in total",
+        }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Period::Hourly => "hourly",
@@ -420,7 +445,7 @@ fn quota_key(i: usize, q: &Quota) -> String {
 #[derive(Debug)]
 #[must_use]
 pub struct Admission {
-    /// (budget counter, period index, micro-dollars held).
+    /// (budget counter, period index, nano-dollars held).
     holds: Vec<(Arc<LimitCounter>, u64, u64)>,
 }
 
@@ -541,8 +566,8 @@ impl Ledger {
                 continue;
             }
             let (index, next) = b.budget.period.window(now);
-            let max = micros(b.budget.max_spend);
-            let reserve = micros(b.budget.reserve);
+            let max = nanos(b.budget.max_spend);
+            let reserve = nanos(b.budget.reserve);
             let refused = b.counter.with(index, |w| {
                 let full = w.used >= max
                     || (reserve > 0 && w.used.saturating_add(w.held).saturating_add(reserve) > max);
@@ -557,11 +582,11 @@ impl Ledger {
                 let mut err = Error::new(
                     ErrorKind::BudgetExceeded,
                     format!(
-                        "the {} budget of ${:.2} per {} is spent (${:.4} spent)",
+                        "the {} budget of {} {} is spent ({} spent)",
                         b.budget.scope.describe(),
-                        b.budget.max_spend,
-                        b.budget.period.as_str(),
-                        spent as f64 / 1e6
+                        money(b.budget.max_spend),
+                        b.budget.period.per(),
+                        money(spent as f64 / 1e9)
                     ),
                 );
                 if let Some(n) = next {
@@ -639,7 +664,7 @@ impl Ledger {
         cost: f64,
         now: u64,
     ) {
-        let spend = micros(cost);
+        let spend = nanos(cost);
         let mut names: Vec<(Dimension, &str)> = vec![(Dimension::Model, keys.model.as_str())];
         names.extend(
             keys.deployment
@@ -656,9 +681,9 @@ impl Ledger {
             if failed {
                 t.failures.fetch_add(1, Ordering::Relaxed);
             }
-            t.input_tokens.fetch_add(input, Ordering::Relaxed);
-            t.output_tokens.fetch_add(output, Ordering::Relaxed);
-            t.spend_micros.fetch_add(spend, Ordering::Relaxed);
+            crate::saturating::add(&t.input_tokens, input);
+            crate::saturating::add(&t.output_tokens, output);
+            crate::saturating::add(&t.spend_nanos, spend);
         }
         if spend > 0 {
             for b in &self.budgets {
@@ -719,7 +744,7 @@ impl Ledger {
                 let (index, next) = b.budget.period.window(now);
                 let w = b.counter.peek();
                 let spent = if w.index == index {
-                    w.used as f64 / 1e6
+                    w.used as f64 / 1e9
                 } else {
                     0.0
                 };

@@ -262,9 +262,8 @@ fn record_into(s: &Series, event: &CallEvent) {
         }
     }
     if let Some(u) = &event.usage {
-        s.input_tokens.fetch_add(u.prompt_tokens, Ordering::Relaxed);
-        s.output_tokens
-            .fetch_add(u.completion_tokens, Ordering::Relaxed);
+        crate::saturating::add(&s.input_tokens, u.prompt_tokens);
+        crate::saturating::add(&s.output_tokens, u.completion_tokens);
     }
     if let Some(c) = event.cost.filter(|c| c.is_finite() && *c > 0.0) {
         s.spend.add(c);

@@ -224,9 +224,9 @@ impl DeploymentCounters {
 pub(crate) struct Window {
     /// Which window (period index or minute) the numbers belong to.
     pub(crate) index: u64,
-    /// Spend in micro-dollars (budgets) or calls started (quotas).
+    /// Spend in nano-dollars (budgets) or calls started (quotas).
     pub(crate) used: u64,
-    /// Held for calls in flight: micro-dollars (budgets).
+    /// Held for calls in flight: nano-dollars (budgets).
     pub(crate) held: u64,
     /// Tokens used (quotas).
     pub(crate) tokens: u64,
@@ -300,7 +300,7 @@ pub struct TotalCounters {
     pub(crate) failures: AtomicU64,
     pub(crate) input_tokens: AtomicU64,
     pub(crate) output_tokens: AtomicU64,
-    pub(crate) spend_micros: AtomicU64,
+    pub(crate) spend_nanos: AtomicU64,
 }
 
 /// Where live counters are kept: the router's per deployment, the ledger's per budget, quota

@@ -141,6 +141,47 @@ impl Usage {
             .unwrap_or(0)
     }
 
+    /// The largest count (of any field) this crate believes: a billion tokens, far past every
+    /// model's context window and output limit. Usage above it is an `InvalidResponse`, so one
+    /// absurd answer cannot wrap counters or exhaust every budget.
+    pub const MAX_TOKENS: u64 = 1_000_000_000;
+
+    /// The first count above [`Usage::MAX_TOKENS`], by name, when there is one.
+    ///
+    /// ```
+    /// let mut u = litellm::Usage::new(10, 5);
+    /// assert_eq!(u.implausible(), None);
+    /// u.completion_tokens = u64::MAX;
+    /// assert_eq!(u.implausible(), Some(("completion_tokens", u64::MAX)));
+    /// ```
+    pub fn implausible(&self) -> Option<(&'static str, u64)> {
+        let p = self.prompt_tokens_details.as_ref();
+        let c = self.completion_tokens_details.as_ref();
+        [
+            ("prompt_tokens", Some(self.prompt_tokens)),
+            ("completion_tokens", Some(self.completion_tokens)),
+            ("total_tokens", Some(self.total_tokens)),
+            ("cached_tokens", p.and_then(|d| d.cached_tokens)),
+            ("cache_write_tokens", p.and_then(|d| d.cache_write_tokens)),
+            ("prompt audio_tokens", p.and_then(|d| d.audio_tokens)),
+            ("prompt text_tokens", p.and_then(|d| d.text_tokens)),
+            ("image_tokens", p.and_then(|d| d.image_tokens)),
+            ("reasoning_tokens", c.and_then(|d| d.reasoning_tokens)),
+            ("completion audio_tokens", c.and_then(|d| d.audio_tokens)),
+            ("completion text_tokens", c.and_then(|d| d.text_tokens)),
+            (
+                "accepted_prediction_tokens",
+                c.and_then(|d| d.accepted_prediction_tokens),
+            ),
+            (
+                "rejected_prediction_tokens",
+                c.and_then(|d| d.rejected_prediction_tokens),
+            ),
+        ]
+        .into_iter()
+        .find_map(|(name, n)| n.filter(|n| *n > Usage::MAX_TOKENS).map(|n| (name, n)))
+    }
+
     /// Fills what a vendor left out but implied: `total_tokens` when 0, and
     /// `prompt_tokens_details.cached_tokens` from DeepSeek's `prompt_cache_hit_tokens`.
     pub(crate) fn normalize(&mut self) {
