@@ -24,6 +24,7 @@
 //! ```
 
 pub mod cooldown;
+mod defaults;
 pub mod deployment;
 pub mod fallback;
 pub mod retry;
@@ -353,13 +354,19 @@ impl RouterBuilder {
         self
     }
 
-    /// Builds the router: checks that ids are unique and that every fallback and alias names
-    /// a group (a `Config` error naming it otherwise).
+    /// Builds the router: checks that ids are unique, that every fallback and alias names a
+    /// group, that every deployment's provider prefix is known to the client (built in or
+    /// registered with `ClientBuilder::provider`; a misspelt one gets a "did you mean" hint)
+    /// and that its request defaults have the right types (a `Config` error naming it
+    /// otherwise).
     pub fn build(self) -> Result<Router> {
         let client = match self.client {
             Some(c) => c,
             None => Client::from_env()?,
         };
+        for d in &self.deployments {
+            defaults::check(&client, d)?;
+        }
         let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
         let prices = self.observe.price_table();
         let groups = build_groups(&self.deployments, store.as_ref(), &prices)?;
@@ -573,6 +580,32 @@ pub struct DeploymentHealth {
 pub(crate) struct Attempt {
     model: String,
     options: CallOptions,
+    /// The deployment's request defaults.
+    defaults: Option<Arc<defaults::Defaults>>,
+}
+
+impl Attempt {
+    /// The request with the deployment's defaults it lacks.
+    fn chat<'r>(&self, r: &'r ChatRequest) -> std::borrow::Cow<'r, ChatRequest> {
+        self.defaults
+            .as_ref()
+            .map_or(std::borrow::Cow::Borrowed(r), |d| d.chat(r))
+    }
+
+    fn embed<'r>(&self, r: &'r EmbeddingRequest) -> std::borrow::Cow<'r, EmbeddingRequest> {
+        self.defaults
+            .as_ref()
+            .map_or(std::borrow::Cow::Borrowed(r), |d| d.embed(r))
+    }
+
+    fn text<'r>(
+        &self,
+        r: &'r TextCompletionRequest,
+    ) -> std::borrow::Cow<'r, TextCompletionRequest> {
+        self.defaults
+            .as_ref()
+            .map_or(std::borrow::Cow::Borrowed(r), |d| d.text(r))
+    }
 }
 
 /// Keeps a call counted as in flight (and its parallel-limit permit) until dropped.
@@ -677,6 +710,9 @@ impl Router {
     /// Counters stay with their deployment ids.
     pub fn set_deployments(&self, deployments: Vec<Deployment>) -> Result<()> {
         let mut current = self.lock_deployments();
+        for d in &deployments {
+            defaults::check(&self.inner.client, d)?;
+        }
         let groups = build_groups(&deployments, self.inner.store.as_ref(), &self.inner.prices)?;
         validate_names(&groups, &self.inner.settings)?;
         self.inner.groups.store(Arc::new(groups));
@@ -822,7 +858,7 @@ impl Router {
         let routed = self
             .route(group, model, opts, prompt, false, call_id, |a: Attempt| {
                 let req = request;
-                async move { client.chat_with(req, &a.model, &a.options).await }
+                async move { client.chat_with(&a.chat(req), &a.model, &a.options).await }
             })
             .await?;
         Ok(finish(routed))
@@ -884,7 +920,10 @@ impl Router {
         let routed = self
             .route(group, model, opts, prompt, true, call_id, |a: Attempt| {
                 let req = request;
-                async move { client.chat_stream_with(req, &a.model, &a.options).await }
+                async move {
+                    let req = a.chat(req);
+                    client.chat_stream_with(&req, &a.model, &a.options).await
+                }
             })
             .await?;
         let meta = routed.value.meta().clone();
@@ -949,7 +988,7 @@ impl Router {
         let routed = self
             .route(group, model, opts, None, false, call_id, |a: Attempt| {
                 let req = request;
-                async move { client.embed_with(req, &a.model, &a.options).await }
+                async move { client.embed_with(&a.embed(req), &a.model, &a.options).await }
             })
             .await?;
         Ok(finish(routed))
@@ -994,7 +1033,12 @@ impl Router {
         let routed = self
             .route(group, model, opts, None, false, call_id, |a: Attempt| {
                 let req = request;
-                async move { client.text_completion_with(req, &a.model, &a.options).await }
+                async move {
+                    let req = a.text(req);
+                    client
+                        .text_completion_with(&req, &a.model, &a.options)
+                        .await
+                }
             })
             .await?;
         Ok(finish(routed))
@@ -1226,6 +1270,7 @@ impl Router {
             let call = Attempt {
                 model: entry.model_for(requested),
                 options: merge_options(&entry, options, stream, s, deadline),
+                defaults: entry.defaults.clone(),
             };
             match attempt(call).await {
                 Ok(mut value) => {
