@@ -1083,6 +1083,11 @@ fn deployment(
             continue;
         }
         if CALL_DEFAULTS.contains(&k.as_str()) {
+            if let Value::Number(n) = &v
+                && n.as_f64().is_some_and(|f| !f.is_finite())
+            {
+                return Err(config_error(format!("{kk}: {n} is not a finite number")));
+            }
             let value = match v {
                 Value::String(s) => serde_json::Value::String(resolve(&kk, s)?),
                 other => to_json(&kk, &other)?,
