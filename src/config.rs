@@ -18,8 +18,8 @@
 //!   aliases, pre-call checks, tag filtering, `default_max_parallel_requests`.
 //! - `litellm_settings`: `cache: true` with `cache_params.type: local` (the default here) →
 //!   the in-memory response cache; `success_callback` / `failure_callback` / `callbacks`:
-//!   `prometheus` → [`Metrics`](crate::observe::Metrics) (see [`RouterConfig::metrics`]),
-//!   `generic_api` → a [`Webhook`](crate::observe::Webhook) to `GENERIC_LOGGER_ENDPOINT`;
+//!   `prometheus` → [`Metrics`] (see [`RouterConfig::metrics`]),
+//!   `generic_api` → a [`Webhook`] to `GENERIC_LOGGER_ENDPOINT`;
 //!   `max_budget` / `budget_duration` → a global ledger budget (see
 //!   [`RouterConfig::ledger`]); `drop_params`, `set_verbose`.
 //! - `general_settings` configures LiteLLM's proxy: each key is warned about (it belongs to
@@ -81,7 +81,8 @@ pub const MAX_CONFIG_DEPTH: usize = 64;
 
 /// Declares a config section: the keys this crate reads, typed (each optional), and `rest`,
 /// every other key in file order (to apply or warn about). Deserializing keeps the parser's
-/// key path and line in errors, and the document is read once.
+/// key path and line in errors, and the document is read once. YAML merge keys
+/// (`<<: *defaults`) are applied, the mapping's own keys winning.
 macro_rules! section {
     ($(#[$meta:meta])* struct $name:ident { $($field:ident : $ty:ty),* $(,)? }) => {
         $(#[$meta])*
@@ -111,8 +112,15 @@ macro_rules! section {
                     ) -> std::result::Result<$name, A::Error> {
                         let mut out = $name::default();
                         let mut seen = std::collections::HashSet::new();
+                        let mut merges: Vec<Value> = Vec::new();
                         while let Some(key) = map.next_key::<Value>()? {
                             let key = key_text(&key);
+                            if key == "<<" {
+                                // YAML merge key (`<<: *defaults`): applied after the
+                                // mapping's own keys, which win.
+                                merges.push(map.next_value()?);
+                                continue;
+                            }
                             if !seen.insert(key.clone()) {
                                 return Err(serde::de::Error::custom(format!(
                                     "'{key}' is given twice"
@@ -123,6 +131,35 @@ macro_rules! section {
                                     out.$field = map.next_value::<Option<$ty>>()?;
                                 })*
                                 _ => out.rest.push((key, map.next_value()?)),
+                            }
+                        }
+                        // `<<: *a` or `<<: [*a, *b]` (earlier ones win).
+                        let merged = merges.into_iter().flat_map(|m| match m {
+                            Value::Sequence(items) => items,
+                            other => vec![other],
+                        });
+                        for m in merged {
+                            let Value::Mapping(m) = m else {
+                                return Err(serde::de::Error::custom(
+                                    "'<<' (a YAML merge) must name a mapping",
+                                ));
+                            };
+                            for (k, v) in m {
+                                let key = key_text(&k);
+                                if !seen.insert(key.clone()) {
+                                    continue;
+                                }
+                                match key.as_str() {
+                                    $(stringify!($field) => {
+                                        out.$field = serde_yaml_ng::from_value(v).map_err(|e| {
+                                            serde::de::Error::custom(format!(
+                                                "{} (merged with '<<'): {e}",
+                                                stringify!($field)
+                                            ))
+                                        })?;
+                                    })*
+                                    _ => out.rest.push((key, v)),
+                                }
                             }
                         }
                         Ok(out)
@@ -1444,13 +1481,16 @@ fn cache(lit: &mut Settings, warnings: &mut Vec<String>) -> Result<Option<CacheC
     Ok(Some(config))
 }
 
+/// A callback to add to the router.
+type CallbackRef = Arc<dyn crate::observe::Callback>;
+
 /// `success_callback` / `failure_callback` / `callbacks` → the crate's metrics and webhook;
 /// every other name is warned about, naming the Rust way to get it.
 fn callbacks(
     lit: &mut Settings,
     lookup_env: &impl Fn(&str) -> Option<String>,
     warnings: &mut Vec<String>,
-) -> Result<(Option<Metrics>, Vec<Arc<dyn crate::observe::Callback>>)> {
+) -> Result<(Option<Metrics>, Vec<CallbackRef>)> {
     let mut metrics = None;
     let mut webhook_hooks: Vec<Hook> = Vec::new();
     let mut webhook_key = "";
@@ -1505,7 +1545,7 @@ fn callbacks(
             }
         }
     }
-    let mut out: Vec<Arc<dyn crate::observe::Callback>> = Vec::new();
+    let mut out: Vec<CallbackRef> = Vec::new();
     if !webhook_hooks.is_empty() {
         match lookup_env("GENERIC_LOGGER_ENDPOINT").filter(|s| !s.trim().is_empty()) {
             None => warnings.push(format!(

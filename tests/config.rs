@@ -755,6 +755,17 @@ fn hostile_values_are_errors_or_warnings_never_panics() {
         let err = Router::from_yaml_str(yaml).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Config, "{yaml}");
     }
+    // Alias expansion ("billion laughs") is bounded by the parser.
+    let mut laughs = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..9 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        laughs.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+    }
+    laughs.push_str("model_list: *a8\n");
+    assert_eq!(
+        Router::from_yaml_str(&laughs).unwrap_err().kind(),
+        ErrorKind::Config
+    );
     // Odd but valid: loads, with warnings where something is ignored.
     for yaml in [
         "model_list:\n  - model_name: \"\u{1F600}\u{202E}\"\n    litellm_params: {model: mock/\u{0430}}\n    \u{0301}: 1\n",
@@ -767,4 +778,33 @@ fn hostile_values_are_errors_or_warnings_never_panics() {
             let _ = cfg.build();
         }
     }
+}
+
+#[test]
+fn yaml_anchors_and_merge_keys_work() {
+    let cfg = RouterConfig::from_yaml_str(
+        r#"
+model_list:
+  - model_name: a
+    litellm_params: &shared
+      model: mock/a
+      rpm: 5
+      temperature: 0.3
+  - model_name: b
+    litellm_params:
+      <<: *shared
+      model: mock/b
+      rpm: 9
+"#,
+    )
+    .unwrap();
+    assert!(cfg.warnings.is_empty(), "{:?}", cfg.warnings);
+    let router = cfg.build().unwrap();
+    let b = router
+        .deployments()
+        .into_iter()
+        .find(|d| d.model_name == "b")
+        .unwrap();
+    assert_eq!((b.model.as_str(), b.rpm), ("mock/b", Some(9)));
+    assert_eq!(b.defaults["temperature"], json!(0.3));
 }
