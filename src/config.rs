@@ -245,6 +245,7 @@ section! {
         enable_tag_filtering: bool,
         tag_filtering_match_any: bool,
         default_max_parallel_requests: u32,
+        default_litellm_params: BTreeMap<String, Value>,
         model_group_alias: BTreeMap<String, Value>,
         drop_params: bool,
         // litellm_settings only:
@@ -296,6 +297,7 @@ const ROUTER_KEYS: &[&str] = &[
     "enable_tag_filtering",
     "tag_filtering_match_any",
     "default_max_parallel_requests",
+    "default_litellm_params",
     "model_group_alias",
     "drop_params",
 ];
@@ -530,6 +532,7 @@ fn advise(section: &str, key: &str) -> String {
              RouterBuilder::callback",
         ),
         (_, "modify_params") => use_instead("messages are sent as given"),
+        (_, "telemetry") => use_instead("this crate sends no telemetry"),
         (_, "ssl_verify" | "force_ipv4" | "ssl_certificate" | "aiohttp_trust_env") => use_instead(
             "configure the HTTP client yourself (ClientBuilder::http_client with a \
              reqwest::Client)",
@@ -581,7 +584,8 @@ fn check_size_and_depth(text: &str) -> Result<()> {
     let mut flow = 0usize;
     let mut quote: Option<u8> = None;
     let mut block_scalar: Option<usize> = None;
-    for (n, line) in text.lines().enumerate() {
+    // Lines end at `\n`, `\r\n` or a lone `\r`, as in YAML.
+    for (n, line) in text.split(['\n', '\r']).enumerate() {
         let b = line.as_bytes();
         let indent = b.iter().take_while(|&&c| c == b' ').count();
         if let Some(parent) = block_scalar {
@@ -728,6 +732,24 @@ fn budget_period(text: &str) -> std::result::Result<Period, String> {
 /// A YAML value as JSON (non-finite numbers become `null`).
 fn to_json(key: &str, v: &Value) -> Result<serde_json::Value> {
     serde_json::to_value(v).map_err(|e| config_error(format!("{key}: {e}")))
+}
+
+/// A call parameter's value as JSON (`os.environ/NAME` read in text; a non-finite number is an
+/// error).
+fn call_default(
+    key: &str,
+    v: Value,
+    resolve: &impl Fn(&str, String) -> Result<String>,
+) -> Result<serde_json::Value> {
+    if let Value::Number(n) = &v
+        && n.as_f64().is_some_and(|f| !f.is_finite())
+    {
+        return Err(config_error(format!("{key}: {n} is not a finite number")));
+    }
+    match v {
+        Value::String(s) => Ok(serde_json::Value::String(resolve(key, s)?)),
+        other => to_json(key, &other),
+    }
 }
 
 /// The callback names of a `*callback*` key: a list of names, or one name.
@@ -881,6 +903,30 @@ impl RouterConfig {
         {
             for d in &mut deployments {
                 d.max_parallel_requests = d.max_parallel_requests.or(Some(n));
+            }
+        }
+        // Router-wide call defaults, under each deployment's own.
+        let (section, params) = match (
+            rs.default_litellm_params.take(),
+            lit.default_litellm_params.take(),
+        ) {
+            (Some(p), _) => ("router_settings", p),
+            (None, Some(p)) => ("litellm_settings", p),
+            (None, None) => ("router_settings", BTreeMap::new()),
+        };
+        for (k, v) in params {
+            let at = format!("{section}.default_litellm_params.{k}");
+            if !CALL_DEFAULTS.contains(&k.as_str()) {
+                warnings.push(format!(
+                    "'{at}' is not a call parameter this crate can default (set deployment \
+                     settings on each model_list entry); ignored{}",
+                    did_you_mean(&k, CALL_DEFAULTS.iter().copied())
+                ));
+                continue;
+            }
+            let value = call_default(&at, v, &resolve)?;
+            for d in &mut deployments {
+                d.defaults.entry(k.clone()).or_insert_with(|| value.clone());
             }
         }
         if rs
@@ -1120,15 +1166,7 @@ fn deployment(
             continue;
         }
         if CALL_DEFAULTS.contains(&k.as_str()) {
-            if let Value::Number(n) = &v
-                && n.as_f64().is_some_and(|f| !f.is_finite())
-            {
-                return Err(config_error(format!("{kk}: {n} is not a finite number")));
-            }
-            let value = match v {
-                Value::String(s) => serde_json::Value::String(resolve(&kk, s)?),
-                other => to_json(&kk, &other)?,
-            };
+            let value = call_default(&kk, v, resolve)?;
             d.defaults.insert(k, value);
             continue;
         }

@@ -226,12 +226,17 @@ model_list:
       top_k: 40
       extra_body: {{safe_prompt: true}}
       vertex_location: us-central1
+      frequency_penalty: 0.25
   - model_name: embed
     litellm_params:
       model: openai/text-embedding-3-small
       api_base: {url}/v1
       api_key: sk-test
       dimensions: 256
+router_settings:
+  default_litellm_params:
+    frequency_penalty: 0.5
+    presence_penalty: 0.5
 environment_variables:
   DEFAULT_USER: team-a
 "#,
@@ -264,6 +269,9 @@ environment_variables:
     assert_eq!(body["response_format"], json!({"type": "json_object"}));
     assert_eq!(body["top_k"], json!(40));
     assert_eq!(body["safe_prompt"], json!(true));
+    // router-wide defaults, under the deployment's own
+    assert_eq!(body["frequency_penalty"], json!(0.25));
+    assert_eq!(body["presence_penalty"], json!(0.5));
 
     // The call's own values win; max_completion_tokens replaces the max_tokens default.
     router
