@@ -2,14 +2,32 @@
 //! call routed to it that does not set them itself, and the checks a deployment passes when a
 //! router is built.
 
-use std::borrow::Cow;
-
 use serde_json::{Map, Value};
 
 use super::deployment::Deployment;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::types::{ChatRequest, EmbeddingRequest, TextCompletionRequest};
+
+/// A request as sent: the call's own (borrowed) or a copy with defaults filled in (boxed, so
+/// that the attempt's future stays small).
+#[derive(Debug)]
+pub(crate) enum Filled<'r, T> {
+    /// Nothing to fill in.
+    Same(&'r T),
+    /// A copy with the defaults.
+    Filled(Box<T>),
+}
+
+impl<T> std::ops::Deref for Filled<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        match self {
+            Filled::Same(r) => r,
+            Filled::Filled(b) => b,
+        }
+    }
+}
 
 /// Names that cannot be defaults: the router sets them per call, or they are not body
 /// parameters (`metadata` is the call's own, never sent).
@@ -198,7 +216,7 @@ impl Defaults {
     }
 
     /// `req` with the defaults it lacks (borrowed when it lacks none).
-    pub(crate) fn chat<'r>(&self, req: &'r ChatRequest) -> Cow<'r, ChatRequest> {
+    pub(crate) fn chat<'r>(&self, req: &'r ChatRequest) -> Filled<'r, ChatRequest> {
         let no_limit = req.max_tokens.is_none() && req.max_completion_tokens.is_none();
         let limit = no_limit
             && (self.chat_max_tokens.is_some() || self.chat_max_completion_tokens.is_some());
@@ -208,7 +226,7 @@ impl Defaults {
             .keys()
             .any(|k| !req.extra_body.contains_key(k));
         if !limit && !extra && !chat_missing(req, &self.chat) {
-            return Cow::Borrowed(req);
+            return Filled::Same(req);
         }
         let mut r = req.clone();
         fill_chat(&mut r, &self.chat);
@@ -221,34 +239,34 @@ impl Defaults {
                 r.extra_body.insert(k.clone(), v.clone());
             }
         }
-        Cow::Owned(r)
+        Filled::Filled(Box::new(r))
     }
 
     /// `req` with the defaults it lacks.
     pub(crate) fn text<'r>(
         &self,
         req: &'r TextCompletionRequest,
-    ) -> Cow<'r, TextCompletionRequest> {
+    ) -> Filled<'r, TextCompletionRequest> {
         let limit = req.max_tokens.is_none() && self.text_max_tokens.is_some();
         if !limit && !text_missing(req, &self.text) {
-            return Cow::Borrowed(req);
+            return Filled::Same(req);
         }
         let mut r = req.clone();
         fill_text(&mut r, &self.text);
         if limit {
             r.max_tokens = self.text_max_tokens;
         }
-        Cow::Owned(r)
+        Filled::Filled(Box::new(r))
     }
 
     /// `req` with the defaults it lacks.
-    pub(crate) fn embed<'r>(&self, req: &'r EmbeddingRequest) -> Cow<'r, EmbeddingRequest> {
+    pub(crate) fn embed<'r>(&self, req: &'r EmbeddingRequest) -> Filled<'r, EmbeddingRequest> {
         if !embed_missing(req, &self.embed) {
-            return Cow::Borrowed(req);
+            return Filled::Same(req);
         }
         let mut r = req.clone();
         fill_embed(&mut r, &self.embed);
-        Cow::Owned(r)
+        Filled::Filled(Box::new(r))
     }
 }
 
@@ -305,7 +323,7 @@ mod tests {
             .stop("x")
             .logprobs(true)
             .extra_body(json!({"top_k": 1}));
-        assert!(matches!(d.chat(&full), Cow::Borrowed(_)));
+        assert!(matches!(d.chat(&full), Filled::Same(_)));
         // `logprobs: true` fits chat, not text completions: skipped there
         let text = TextCompletionRequest::new("m", "hi");
         let t = d.text(&text);

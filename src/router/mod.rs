@@ -586,25 +586,25 @@ pub(crate) struct Attempt {
 
 impl Attempt {
     /// The request with the deployment's defaults it lacks.
-    fn chat<'r>(&self, r: &'r ChatRequest) -> std::borrow::Cow<'r, ChatRequest> {
+    fn chat<'r>(&self, r: &'r ChatRequest) -> defaults::Filled<'r, ChatRequest> {
         self.defaults
             .as_ref()
-            .map_or(std::borrow::Cow::Borrowed(r), |d| d.chat(r))
+            .map_or(defaults::Filled::Same(r), |d| d.chat(r))
     }
 
-    fn embed<'r>(&self, r: &'r EmbeddingRequest) -> std::borrow::Cow<'r, EmbeddingRequest> {
+    fn embed<'r>(&self, r: &'r EmbeddingRequest) -> defaults::Filled<'r, EmbeddingRequest> {
         self.defaults
             .as_ref()
-            .map_or(std::borrow::Cow::Borrowed(r), |d| d.embed(r))
+            .map_or(defaults::Filled::Same(r), |d| d.embed(r))
     }
 
     fn text<'r>(
         &self,
         r: &'r TextCompletionRequest,
-    ) -> std::borrow::Cow<'r, TextCompletionRequest> {
+    ) -> defaults::Filled<'r, TextCompletionRequest> {
         self.defaults
             .as_ref()
-            .map_or(std::borrow::Cow::Borrowed(r), |d| d.text(r))
+            .map_or(defaults::Filled::Same(r), |d| d.text(r))
     }
 }
 
