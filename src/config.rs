@@ -1197,8 +1197,8 @@ fn deployment(
                 let hint = did_you_mean(&k, DEPLOYMENT_KEYS.iter().chain(CALL_DEFAULTS).copied());
                 if !hint.is_empty() {
                     warnings.push(format!(
-                        "'{kk}' is not a key this crate knows{hint} It is passed to the \
-                         provider as a setting"
+                        "'{kk}' is not a key this crate knows{hint} (passed to the provider \
+                         as a setting)"
                     ));
                 }
                 d.params.push((k, SecretString::new(resolve(&kk, s)?)));
