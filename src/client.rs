@@ -309,8 +309,23 @@ impl ClientBuilder {
         self
     }
 
-    /// Builds the client. Fails only when the HTTP client cannot be created (TLS setup).
+    /// Builds the client. Fails with `Config` when a provider setting (`api_key`, `api_base`,
+    /// `api_version`, `provider_header`, `provider_param`) names a prefix that is neither built
+    /// in nor registered with [`provider`](Self::provider) (with a "did you mean" hint), or
+    /// when the HTTP client cannot be created (TLS setup).
     pub fn build(self) -> Result<Client> {
+        let mut prefixes: Vec<&String> = self.settings.keys().collect();
+        prefixes.sort_unstable();
+        if let Some(p) = prefixes
+            .into_iter()
+            .find(|p| !self.custom.contains_key(p.as_str()) && !BUILTIN.contains_key(p.as_str()))
+        {
+            return Err(Error::config(format!(
+                "provider settings (api_key, api_base, api_version, provider_header or \
+                 provider_param) for {}",
+                unknown_provider(p, &self.custom)
+            )));
+        }
         let http = match self.http {
             Some(h) => h,
             None => reqwest::Client::builder()
@@ -419,6 +434,32 @@ pub fn builtin_providers() -> Vec<&'static str> {
     let mut v: Vec<&'static str> = BUILTIN.keys().copied().collect();
     v.sort_unstable();
     v
+}
+
+/// "unknown provider 'x'; did you mean 'y'? …": the message for a prefix that is neither
+/// built in nor in `custom`.
+fn unknown_provider(prefix: &str, custom: &HashMap<String, Arc<dyn Provider>>) -> String {
+    if prefix == "bedrock" {
+        return "provider 'bedrock', which needs the `bedrock` cargo feature of litellm \
+                (Bedrock support is off in this build)"
+            .to_string();
+    }
+    let mut known: Vec<&str> = BUILTIN
+        .keys()
+        .copied()
+        .chain(custom.keys().map(String::as_str))
+        .collect();
+    known.sort_unstable();
+    known.dedup();
+    let hint = match crate::model::closest(prefix, known.iter().copied()) {
+        Some(k) => format!("; did you mean '{k}'?"),
+        None => String::new(),
+    };
+    format!(
+        "unknown provider '{prefix}'{hint} (known prefixes: {}; register others with \
+         ClientBuilder::provider)",
+        known.join(", ")
+    )
 }
 
 impl Client {
@@ -552,6 +593,42 @@ impl Client {
         Ok((provider, cx))
     }
 
+    /// Checks that calls of `model` (a deployment's provider model string) can find their
+    /// provider, as [`resolve`](Self::resolve) will: a `Config` error naming the model (with a
+    /// "did you mean" hint for a misspelt prefix) otherwise. Wildcard models (`openai/*`, `*`)
+    /// are checked by their prefix only.
+    pub(crate) fn check_model(&self, model: &str) -> Result<()> {
+        let m = model.trim();
+        let known = |p: &str| self.provider(p).is_some();
+        match split_model(m) {
+            Some((prefix, _)) if prefix.contains('*') => Ok(()),
+            Some((prefix, id)) if known(prefix) => {
+                if id.trim().is_empty() {
+                    Err(Error::config(format!(
+                        "model '{m}' names no model after the prefix"
+                    )))
+                } else {
+                    Ok(())
+                }
+            }
+            _ if infer_provider(m).is_some_and(known) => Ok(()),
+            _ if m.contains('*') && split_model(m).is_none() => Ok(()),
+            Some((prefix, _)) => Err(Error::config(format!(
+                "model '{m}': {}",
+                unknown_provider(prefix, &self.inner.custom)
+            ))),
+            None => Err(Error::config(match infer_provider(m) {
+                Some(p) => format!(
+                    "model '{m}' belongs to provider '{p}', which this build does not support"
+                ),
+                None => format!(
+                    "cannot tell the provider of model '{m}'; write it as provider/model-id \
+                     (e.g. 'openai/{m}', 'ollama/{m}', 'hosted_vllm/{m}')"
+                ),
+            })),
+        }
+    }
+
     /// Splits a model string into (provider prefix, model id).
     fn route<'a>(&self, model: &'a str, mock: bool) -> Result<(&'a str, &'a str)> {
         let model = model.trim();
@@ -593,7 +670,10 @@ impl Client {
                 self.known_prefixes()
             ),
             (Some(_), _) => format!(
-                "unknown provider prefix '{prefix}' in model '{model}'; write it as provider/model-id with one of: {}",
+                "unknown provider prefix '{prefix}' in model '{model}'{}; write it as provider/model-id with one of: {}",
+                crate::model::closest(prefix, self.known_prefixes().split(", "))
+                    .map(|k| format!(" (did you mean '{k}'?)"))
+                    .unwrap_or_default(),
                 self.known_prefixes()
             ),
             (None, _) => format!(

@@ -1,12 +1,36 @@
 //! Python LiteLLM's proxy `config.yaml` → a [`Router`].
 //!
-//! An existing config works as is: `model_list` (each `model_name` with its `litellm_params`
-//! and `model_info`), `router_settings`, `litellm_settings` and `general_settings`;
-//! `os.environ/NAME` values read an environment variable (or the file's own
-//! `environment_variables`, which are never written into the process environment). Unknown keys
-//! are warned about (tracing, and [`RouterConfig::warnings`]), not fatal; an invalid value is a
-//! `Config` error that names the key and its line. Keys of `litellm_params` that are not
-//! router settings (`vertex_project`, `aws_region_name`, …) become provider settings.
+//! An existing config works as is, and every key in it is either honoured, mapped to this
+//! crate's equivalent, or warned about (with `tracing::warn!` and in
+//! [`RouterConfig::warnings`], each warning naming what to use instead); never silently
+//! dropped. `docs/router.md` has the table, key by key. In short:
+//!
+//! - `model_list`: each `model_name` with its `litellm_params` (provider model, credentials,
+//!   limits, timeouts, prices; `rpm`/`tpm` also at the entry level or in `model_info`, as
+//!   LiteLLM reads them) and `model_info`. Call parameters in `litellm_params` (`temperature`,
+//!   `max_tokens`, `seed`, `stop`, `response_format`, `tool_choice`, `user`,
+//!   `reasoning_effort`, …) become the deployment's request defaults
+//!   ([`Deployment::default_param`]): sent with every call routed there that does not set
+//!   them itself. Other keys of `litellm_params` (`vertex_project`, `aws_region_name`, …)
+//!   become provider settings.
+//! - `router_settings` (and the router keys LiteLLM also reads from `litellm_settings`):
+//!   strategy and its `routing_strategy_args`, retries, cooldowns, timeouts, fallbacks,
+//!   aliases, pre-call checks, tag filtering, `default_max_parallel_requests`.
+//! - `litellm_settings`: `cache: true` with `cache_params.type: local` (the default here) →
+//!   the in-memory response cache; `success_callback` / `failure_callback` / `callbacks`:
+//!   `prometheus` → [`Metrics`] (see [`RouterConfig::metrics`]),
+//!   `generic_api` → a [`Webhook`] to `GENERIC_LOGGER_ENDPOINT`;
+//!   `max_budget` / `budget_duration` → a global ledger budget (see
+//!   [`RouterConfig::ledger`]); `drop_params`, `set_verbose`.
+//! - `general_settings` configures LiteLLM's proxy: each key is warned about (it belongs to
+//!   the gateway, `litellm-proxy`).
+//! - `os.environ/NAME` values read an environment variable (or the file's own
+//!   `environment_variables`, which are never written into the process environment).
+//!
+//! An invalid value is a `Config` error that names the key (and its line where the YAML
+//! parser knows it); so is a provider prefix no provider answers to (`opnai/gpt-4o`: "did you
+//! mean 'openai'?"). A config larger than [`MAX_CONFIG_BYTES`] or nested deeper than
+//! [`MAX_CONFIG_DEPTH`] is refused before it is parsed, and it is parsed once.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> litellm::Result<()> {
@@ -16,6 +40,7 @@
 //!     litellm_params:
 //!       model: mock/gpt-4o
 //!       rpm: 600
+//!       temperature: 0.2
 //! router_settings:
 //!   routing_strategy: least-busy
 //!   num_retries: 3
@@ -26,177 +51,233 @@
 //! # Ok(()) }
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde_yaml_ng::Value;
 
+use crate::accounting::ledger::{Budget, Ledger, Period, Scope};
+use crate::cache::{CacheConfig, CachedCalls, MemoryCache};
 use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::closest;
+use crate::observe::{Hook, LogLevel, Metrics, Webhook};
 use crate::router::{
     AllowedFailsPolicy, Deployment, Fallbacks, ModelInfo, RetryPolicy, Router, RouterBuilder,
     RoutingStrategy,
 };
 use crate::types::SecretString;
 
-/// `litellm_params` keys that are deployment settings, not provider settings.
-const DEPLOYMENT_KEYS: &[&str] = &[
-    "model",
-    "api_key",
-    "api_base",
-    "base_url",
-    "api_version",
-    "rpm",
-    "tpm",
-    "weight",
-    "order",
-    "timeout",
-    "stream_timeout",
-    "max_parallel_requests",
-    "tags",
-    "input_cost_per_token",
-    "output_cost_per_token",
-    "mock_response",
-    "extra_headers",
-    "headers",
-    "max_retries",
-    "num_retries",
-    "organization",
-    "drop_params",
+/// Largest config text accepted (16 MiB); a larger one is a `Config` error before parsing.
+pub const MAX_CONFIG_BYTES: usize = 16 * 1024 * 1024;
+
+/// Deepest nesting accepted (indentation levels plus open `[`/`{`): 64. A deeper config is a
+/// `Config` error before parsing (the YAML parser's time grows with the square of the depth).
+pub const MAX_CONFIG_DEPTH: usize = 64;
+
+/// Declares a config section: the keys this crate reads, typed (each optional), and `rest`,
+/// every other key in file order (to apply or warn about). Deserializing keeps the parser's
+/// key path and line in errors, and the document is read once. YAML merge keys
+/// (`<<: *defaults`) are applied, the mapping's own keys winning.
+macro_rules! section {
+    ($(#[$meta:meta])* struct $name:ident { $($field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Default)]
+        struct $name {
+            $($field: Option<$ty>,)*
+            /// The keys not listed above, in file order.
+            rest: Vec<(String, Value)>,
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(
+                d: D,
+            ) -> std::result::Result<Self, D::Error> {
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("a mapping")
+                    }
+                    fn visit_unit<E>(self) -> std::result::Result<$name, E> {
+                        Ok($name::default())
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> std::result::Result<$name, A::Error> {
+                        let mut out = $name::default();
+                        let mut seen = std::collections::HashSet::new();
+                        let mut merges: Vec<Value> = Vec::new();
+                        while let Some(key) = map.next_key::<Value>()? {
+                            let key = key_text(&key);
+                            if key == "<<" {
+                                // YAML merge key (`<<: *defaults`): applied after the
+                                // mapping's own keys, which win.
+                                merges.push(map.next_value()?);
+                                continue;
+                            }
+                            if !seen.insert(key.clone()) {
+                                return Err(serde::de::Error::custom(format!(
+                                    "'{key}' is given twice"
+                                )));
+                            }
+                            match key.as_str() {
+                                $(stringify!($field) => {
+                                    out.$field = map.next_value::<Option<$ty>>()?;
+                                })*
+                                _ => out.rest.push((key, map.next_value()?)),
+                            }
+                        }
+                        // `<<: *a` or `<<: [*a, *b]` (earlier ones win).
+                        let merged = merges.into_iter().flat_map(|m| match m {
+                            Value::Sequence(items) => items,
+                            other => vec![other],
+                        });
+                        for m in merged {
+                            let Value::Mapping(m) = m else {
+                                return Err(serde::de::Error::custom(
+                                    "'<<' (a YAML merge) must name a mapping",
+                                ));
+                            };
+                            for (k, v) in m {
+                                let key = key_text(&k);
+                                if !seen.insert(key.clone()) {
+                                    continue;
+                                }
+                                match key.as_str() {
+                                    $(stringify!($field) => {
+                                        out.$field = serde_yaml_ng::from_value(v).map_err(|e| {
+                                            serde::de::Error::custom(format!(
+                                                "{} (merged with '<<'): {e}",
+                                                stringify!($field)
+                                            ))
+                                        })?;
+                                    })*
+                                    _ => out.rest.push((key, v)),
+                                }
+                            }
+                        }
+                        Ok(out)
+                    }
+                }
+                d.deserialize_map(V)
+            }
+        }
+    };
+}
+
+section! {
+    /// The whole file.
+    struct File {
+        model_list: Vec<ModelEntry>,
+        router_settings: Settings,
+        litellm_settings: Settings,
+        general_settings: Value,
+        environment_variables: BTreeMap<String, Value>,
+    }
+}
+
+section! {
+    /// One `model_list` entry.
+    struct ModelEntry {
+        model_name: String,
+        litellm_params: Params,
+        model_info: Value,
+        rpm: u64,
+        tpm: u64,
+    }
+}
+
+section! {
+    /// `litellm_params`: deployment settings; `rest` holds call defaults and provider settings.
+    struct Params {
+        model: String,
+        custom_llm_provider: String,
+        api_key: String,
+        api_base: String,
+        base_url: String,
+        api_version: String,
+        rpm: u64,
+        tpm: u64,
+        weight: f64,
+        order: u32,
+        timeout: f64,
+        stream_timeout: f64,
+        max_parallel_requests: u32,
+        tags: Vec<String>,
+        input_cost_per_token: f64,
+        output_cost_per_token: f64,
+        mock_response: String,
+        extra_headers: BTreeMap<String, String>,
+        headers: BTreeMap<String, String>,
+        organization: String,
+        drop_params: bool,
+        extra_body: serde_json::Map<String, serde_json::Value>,
+    }
+}
+
+section! {
+    /// `router_settings` or `litellm_settings`.
+    struct Settings {
+        routing_strategy: String,
+        routing_strategy_args: BTreeMap<String, Value>,
+        num_retries: u32,
+        retry_policy: BTreeMap<String, u32>,
+        retry_after: f64,
+        allowed_fails: u32,
+        allowed_fails_policy: BTreeMap<String, u32>,
+        cooldown_time: f64,
+        disable_cooldowns: bool,
+        timeout: f64,
+        request_timeout: f64,
+        stream_timeout: f64,
+        fallbacks: Vec<HashMap<String, Vec<String>>>,
+        context_window_fallbacks: Vec<HashMap<String, Vec<String>>>,
+        content_policy_fallbacks: Vec<HashMap<String, Vec<String>>>,
+        default_fallbacks: Vec<String>,
+        max_fallbacks: usize,
+        enable_pre_call_checks: bool,
+        enable_tag_filtering: bool,
+        tag_filtering_match_any: bool,
+        default_max_parallel_requests: u32,
+        default_litellm_params: BTreeMap<String, Value>,
+        model_group_alias: BTreeMap<String, Value>,
+        drop_params: bool,
+        // litellm_settings only:
+        cache: bool,
+        cache_params: BTreeMap<String, Value>,
+        success_callback: Value,
+        failure_callback: Value,
+        callbacks: Value,
+        max_budget: f64,
+        budget_duration: Value,
+        set_verbose: bool,
+        turn_off_message_logging: bool,
+    }
+}
+
+/// Top-level sections.
+const TOP_KEYS: &[&str] = &[
+    "model_list",
+    "router_settings",
+    "litellm_settings",
+    "general_settings",
+    "environment_variables",
+    "callback_settings",
 ];
 
-#[derive(Deserialize)]
-struct File {
-    #[serde(default)]
-    model_list: Vec<ModelEntry>,
-    #[serde(default)]
-    router_settings: Option<Settings>,
-    #[serde(default)]
-    litellm_settings: Option<Settings>,
-    #[serde(default)]
-    environment_variables: Option<HashMap<String, Value>>,
-}
+/// Keys of a `model_list` entry.
+const ENTRY_KEYS: &[&str] = &["model_name", "litellm_params", "model_info", "rpm", "tpm"];
 
-#[derive(Deserialize)]
-struct ModelEntry {
-    model_name: String,
-    litellm_params: Params,
-    #[serde(default)]
-    model_info: Option<InfoCfg>,
-}
-
-#[derive(Deserialize)]
-struct Params {
-    model: String,
-    #[serde(default)]
-    api_key: Option<String>,
-    #[serde(default)]
-    api_base: Option<String>,
-    #[serde(default)]
-    base_url: Option<String>,
-    #[serde(default)]
-    api_version: Option<String>,
-    #[serde(default)]
-    rpm: Option<u64>,
-    #[serde(default)]
-    tpm: Option<u64>,
-    #[serde(default)]
-    weight: Option<f64>,
-    #[serde(default)]
-    order: Option<u32>,
-    #[serde(default)]
-    timeout: Option<f64>,
-    #[serde(default)]
-    stream_timeout: Option<f64>,
-    #[serde(default)]
-    max_parallel_requests: Option<u32>,
-    #[serde(default)]
-    tags: Option<Vec<String>>,
-    #[serde(default)]
-    input_cost_per_token: Option<f64>,
-    #[serde(default)]
-    output_cost_per_token: Option<f64>,
-    #[serde(default)]
-    mock_response: Option<String>,
-    #[serde(default)]
-    extra_headers: Option<HashMap<String, String>>,
-    #[serde(default)]
-    headers: Option<HashMap<String, String>>,
-    #[serde(default)]
-    organization: Option<String>,
-    #[serde(default)]
-    drop_params: Option<bool>,
-}
-
-#[derive(Deserialize)]
-struct InfoCfg {
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    max_input_tokens: Option<u64>,
-    #[serde(default)]
-    max_tokens: Option<u64>,
-    #[serde(default)]
-    max_output_tokens: Option<u64>,
-    #[serde(default)]
-    input_cost_per_token: Option<f64>,
-    #[serde(default)]
-    output_cost_per_token: Option<f64>,
-}
-
-/// Router settings, under `router_settings` or (for the ones LiteLLM reads there)
-/// `litellm_settings`.
-#[derive(Deserialize, Default)]
-struct Settings {
-    #[serde(default)]
-    routing_strategy: Option<String>,
-    #[serde(default)]
-    num_retries: Option<u32>,
-    #[serde(default)]
-    retry_policy: Option<HashMap<String, u32>>,
-    #[serde(default)]
-    retry_after: Option<f64>,
-    #[serde(default)]
-    allowed_fails: Option<u32>,
-    #[serde(default)]
-    allowed_fails_policy: Option<HashMap<String, u32>>,
-    #[serde(default)]
-    cooldown_time: Option<f64>,
-    #[serde(default)]
-    disable_cooldowns: Option<bool>,
-    #[serde(default)]
-    timeout: Option<f64>,
-    #[serde(default)]
-    request_timeout: Option<f64>,
-    #[serde(default)]
-    stream_timeout: Option<f64>,
-    #[serde(default)]
-    fallbacks: Option<Vec<HashMap<String, Vec<String>>>>,
-    #[serde(default)]
-    context_window_fallbacks: Option<Vec<HashMap<String, Vec<String>>>>,
-    #[serde(default)]
-    content_policy_fallbacks: Option<Vec<HashMap<String, Vec<String>>>>,
-    #[serde(default)]
-    default_fallbacks: Option<Vec<String>>,
-    #[serde(default)]
-    max_fallbacks: Option<usize>,
-    #[serde(default)]
-    enable_pre_call_checks: Option<bool>,
-    #[serde(default)]
-    enable_tag_filtering: Option<bool>,
-    #[serde(default)]
-    model_group_alias: Option<HashMap<String, Value>>,
-    #[serde(default)]
-    routing_strategy_args: Option<HashMap<String, Value>>,
-    #[serde(default)]
-    drop_params: Option<bool>,
-}
-
-/// Keys of `router_settings` this crate reads.
+/// Router keys, read from `router_settings` and `litellm_settings` alike.
 const ROUTER_KEYS: &[&str] = &[
     "routing_strategy",
+    "routing_strategy_args",
     "num_retries",
     "retry_policy",
     "retry_after",
@@ -214,15 +295,137 @@ const ROUTER_KEYS: &[&str] = &[
     "max_fallbacks",
     "enable_pre_call_checks",
     "enable_tag_filtering",
+    "tag_filtering_match_any",
+    "default_max_parallel_requests",
+    "default_litellm_params",
     "model_group_alias",
-    "routing_strategy_args",
     "drop_params",
 ];
 
-/// A parsed config: the router builder it describes, and what was ignored.
+/// Keys read from `litellm_settings` only.
+const LITELLM_KEYS: &[&str] = &[
+    "cache",
+    "cache_params",
+    "success_callback",
+    "failure_callback",
+    "callbacks",
+    "max_budget",
+    "budget_duration",
+    "set_verbose",
+    "turn_off_message_logging",
+];
+
+/// Deployment keys of `litellm_params` (the typed fields of [`Params`]).
+const DEPLOYMENT_KEYS: &[&str] = &[
+    "model",
+    "custom_llm_provider",
+    "api_key",
+    "api_base",
+    "base_url",
+    "api_version",
+    "rpm",
+    "tpm",
+    "weight",
+    "order",
+    "timeout",
+    "stream_timeout",
+    "max_parallel_requests",
+    "tags",
+    "input_cost_per_token",
+    "output_cost_per_token",
+    "mock_response",
+    "extra_headers",
+    "headers",
+    "organization",
+    "drop_params",
+    "extra_body",
+];
+
+/// Call parameters of `litellm_params` that become the deployment's request defaults: the
+/// OpenAI parameters LiteLLM passes through to the call, plus `top_k` and `thinking`, which it
+/// passes to the vendors that take them.
+const CALL_DEFAULTS: &[&str] = &[
+    "temperature",
+    "top_p",
+    "n",
+    "stop",
+    "max_tokens",
+    "max_completion_tokens",
+    "presence_penalty",
+    "frequency_penalty",
+    "logit_bias",
+    "logprobs",
+    "top_logprobs",
+    "user",
+    "seed",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "response_format",
+    "reasoning_effort",
+    "modalities",
+    "audio",
+    "prediction",
+    "service_tier",
+    "store",
+    "safety_identifier",
+    "prompt_cache_key",
+    "prompt_cache_retention",
+    "verbosity",
+    "web_search_options",
+    "functions",
+    "function_call",
+    "dimensions",
+    "encoding_format",
+    "suffix",
+    "echo",
+    "best_of",
+    "top_k",
+    "thinking",
+];
+
+/// `litellm_settings` keys that only LiteLLM's proxy reads.
+const GATEWAY_LITELLM_KEYS: &[&str] = &[
+    "budget_exceeded_status_code",
+    "budget_exceeded_throttle_percentage",
+    "budget_rollover",
+    "timezone",
+    "budget_reset_time",
+    "max_end_user_budget",
+    "max_end_user_budget_id",
+    "max_internal_user_budget",
+    "default_max_internal_user_budget",
+    "default_internal_user_params",
+    "default_key_generate_params",
+    "upperbound_key_generate_params",
+    "key_generation_settings",
+    "default_team_settings",
+    "default_team_params",
+    "require_auth_for_metrics_endpoint",
+    "disable_end_user_cost_tracking",
+    "disable_end_user_cost_tracking_prometheus_only",
+    "sse_keepalive_ping_interval_seconds",
+    "include_cost_in_streaming_usage",
+    "strip_anthropic_total_tokens",
+    "enable_redis_auth_cache",
+    "store_audit_logs",
+    "public_teams",
+    "guardrails",
+    "max_user_budget",
+    "max_ui_session_budget",
+    "enable_preview_features",
+];
+
+const GATEWAY: &str = "applies to the gateway (litellm-proxy), not the library; ignored";
+
+/// A parsed config: the router builder it describes, what it created for you to reach (the
+/// metrics registry, the ledger) and what was ignored.
 pub struct RouterConfig {
     builder: RouterBuilder,
-    /// Keys that were not understood (also logged with `tracing::warn!`).
+    metrics: Option<Metrics>,
+    ledger: Option<Arc<Ledger>>,
+    /// What was ignored, one line each naming the key and what to use instead (also logged
+    /// with `tracing::warn!`).
     pub warnings: Vec<String>,
 }
 
@@ -263,22 +466,359 @@ fn chains(
     Ok(out)
 }
 
+/// A mapping key as text (a non-text key is shown as YAML).
+fn key_text(v: &Value) -> String {
+    match scalar(v) {
+        Some(s) => s,
+        None => serde_yaml_ng::to_string(v)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|_| "?".into()),
+    }
+}
+
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// "; did you mean 'x'?" when `key` is close to one of `known`.
+fn did_you_mean<'a>(key: &str, known: impl IntoIterator<Item = &'a str>) -> String {
+    closest(key, known)
+        .filter(|k| *k != key)
+        .map(|k| format!("; did you mean '{k}'?"))
+        .unwrap_or_default()
+}
+
+/// The warning for a key of `section` this crate does not read, naming its equivalent.
+fn advise(section: &str, key: &str) -> String {
+    let at = format!("'{section}.{key}'");
+    let use_instead = |what: &str| format!("{at} is not supported: {what}; ignored");
+    match (section, key) {
+        ("general_settings", _) => format!("{at} {GATEWAY}"),
+        (_, "redis_host" | "redis_port" | "redis_password" | "redis_url" | "redis_db") => {
+            use_instead(
+                "router state in Redis is not built in yet (share deployment counters between \
+                 processes with RouterBuilder::state_store and your own \
+                 litellm::router::StateStore)",
+            )
+        }
+        (_, "cache_responses") => use_instead(
+            "turn the response cache on with litellm_settings.cache: true (or \
+             RouterBuilder::cache)",
+        ),
+        (_, "max_retries") => {
+            use_instead("the router retries (num_retries, retry_policy) and its clients never do")
+        }
+        (_, "model_group_retry_policy") => {
+            use_instead("one retry_policy applies to every model group")
+        }
+        (_, "optional_pre_call_checks") => use_instead(
+            "the context-window check (enable_pre_call_checks) is the only pre-call check",
+        ),
+        (_, "provider_budget_config") => use_instead(
+            "add a litellm::accounting::ledger::Budget with Scope::Model per model group to a \
+             Ledger (RouterBuilder::ledger)",
+        ),
+        (_, "debug_level" | "json_logs") => use_instead(
+            "logging goes through `tracing`: set RouterBuilder::log_level or LITELLM_LOG, and \
+             format it (as JSON or not) with your tracing subscriber",
+        ),
+        (_, "alerting_config" | "alerting") => use_instead(
+            "implement litellm::observe::Callback for alerts and add it with \
+             RouterBuilder::callback",
+        ),
+        (_, "modify_params") => use_instead("messages are sent as given"),
+        (_, "telemetry") => use_instead("this crate sends no telemetry"),
+        (_, "ssl_verify" | "force_ipv4" | "ssl_certificate" | "aiohttp_trust_env") => use_instead(
+            "configure the HTTP client yourself (ClientBuilder::http_client with a \
+             reqwest::Client)",
+        ),
+        (_, "redact_user_api_key_info" | "redact_messages_in_exceptions") => use_instead(
+            "callback events never carry credentials, and carry messages only with \
+             RouterBuilder::detailed_callbacks(true)",
+        ),
+        (_, "model_alias_map") => {
+            use_instead("use router_settings.model_group_alias (RouterBuilder::model_group_alias)")
+        }
+        ("litellm_settings", k) if GATEWAY_LITELLM_KEYS.contains(&k) => format!("{at} {GATEWAY}"),
+        _ => format!(
+            "{at} is not a key this crate reads; ignored{} (docs/router.md lists the keys read)",
+            did_you_mean(
+                key,
+                ROUTER_KEYS
+                    .iter()
+                    .chain(if section == "litellm_settings" {
+                        LITELLM_KEYS
+                    } else {
+                        &[]
+                    })
+                    .copied()
+            )
+        ),
+    }
+}
+
+/// Refuses a config larger than [`MAX_CONFIG_BYTES`] or nested deeper than
+/// [`MAX_CONFIG_DEPTH`], in one linear pass over the text: block nesting by indentation (and
+/// compact `- - x` items), flow nesting by `[`/`{` outside quotes and comments; block-scalar
+/// contents (`|`, `>`) are skipped. It is an estimate that never undercounts real flow nesting.
+fn check_size_and_depth(text: &str) -> Result<()> {
+    if text.len() > MAX_CONFIG_BYTES {
+        return Err(config_error(format!(
+            "the config is {} bytes, more than the limit of {} MiB (MAX_CONFIG_BYTES)",
+            text.len(),
+            MAX_CONFIG_BYTES >> 20
+        )));
+    }
+    let too_deep = |line: usize| {
+        config_error(format!(
+            "the config nests deeper than {MAX_CONFIG_DEPTH} levels (MAX_CONFIG_DEPTH) at line \
+             {line}"
+        ))
+    };
+    let mut blocks: Vec<usize> = Vec::new();
+    let mut flow = 0usize;
+    let mut quote: Option<u8> = None;
+    let mut block_scalar: Option<usize> = None;
+    // Lines end at `\n`, `\r\n` or a lone `\r`, as in YAML.
+    for (n, line) in text.split(['\n', '\r']).enumerate() {
+        let b = line.as_bytes();
+        let indent = b.iter().take_while(|&&c| c == b' ').count();
+        if let Some(parent) = block_scalar {
+            if indent == b.len() || indent > parent {
+                continue;
+            }
+            block_scalar = None;
+        }
+        let mut i = 0;
+        if quote.is_none() && flow == 0 {
+            let rest = &b[indent..];
+            if rest.is_empty() || rest[0] == b'#' {
+                continue;
+            }
+            if indent == 0 && (rest.starts_with(b"---") || rest.starts_with(b"...")) {
+                blocks.clear();
+                continue;
+            }
+            while blocks.last().is_some_and(|&c| c >= indent) {
+                blocks.pop();
+            }
+            blocks.push(indent);
+            i = indent;
+            // Compact nested collections on one line: `- - x`, `- key: v`, `? k`.
+            while i < b.len()
+                && matches!(b[i], b'-' | b'?')
+                && b.get(i + 1).is_none_or(|&c| c == b' ')
+            {
+                i += 1;
+                while i < b.len() && b[i] == b' ' {
+                    i += 1;
+                }
+                blocks.push(i);
+                if blocks.len() > MAX_CONFIG_DEPTH {
+                    return Err(too_deep(n + 1));
+                }
+            }
+            if blocks.len() > MAX_CONFIG_DEPTH {
+                return Err(too_deep(n + 1));
+            }
+        }
+        let mut prev = if i == 0 { b' ' } else { b[i - 1] };
+        let mut end = b.len();
+        while i < b.len() {
+            let c = b[i];
+            if let Some(q) = quote {
+                if q == b'"' && c == b'\\' {
+                    i += 2;
+                    prev = b'x';
+                    continue;
+                }
+                if c == q {
+                    if q == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    quote = None;
+                }
+                prev = c;
+                i += 1;
+                continue;
+            }
+            let starts_node =
+                matches!(prev, b' ' | b'\t') || (flow > 0 && matches!(prev, b'[' | b'{' | b','));
+            match c {
+                b'#' if matches!(prev, b' ' | b'\t') => {
+                    end = i;
+                    break;
+                }
+                b'\'' | b'"' if starts_node => quote = Some(c),
+                b'[' | b'{' if flow > 0 || starts_node => {
+                    flow += 1;
+                    if blocks.len() + flow > MAX_CONFIG_DEPTH {
+                        return Err(too_deep(n + 1));
+                    }
+                }
+                b']' | b'}' if flow > 0 => flow -= 1,
+                _ => {}
+            }
+            prev = c;
+            i += 1;
+        }
+        // A block scalar header ends the line: `key: |`, `- >-`, `text: |2+`.
+        if quote.is_none() && flow == 0 {
+            let content = line[..end.min(line.len())].trim_end();
+            let token = content.rsplit(' ').next().unwrap_or("");
+            if token.len() <= 3
+                && token.starts_with(['|', '>'])
+                && token[1..]
+                    .bytes()
+                    .all(|c| matches!(c, b'+' | b'-' | b'0'..=b'9'))
+            {
+                block_scalar = Some(indent);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `budget_duration` → the ledger period that resets as LiteLLM's does: `1h` hourly, `1d`
+/// daily, `7d`/`1w` weekly (Monday), `30d`/`1mo` monthly (the 1st); other `Ns`, `Nm`, `Nh`,
+/// `Nd`, `Nw` fixed windows of that length aligned to the Unix epoch.
+fn budget_period(text: &str) -> std::result::Result<Period, String> {
+    let t = text.trim();
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    let (num, unit) = t.split_at(digits);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("'{t}' is not a duration such as 30s, 15m, 1h, 1d, 7d, 1w, 1mo"))?;
+    if n == 0 {
+        return Err(format!(
+            "'{t}' is zero: a budget needs a period longer than that"
+        ));
+    }
+    let secs = |unit_secs: u64| {
+        n.checked_mul(unit_secs)
+            .map(Period::Seconds)
+            .ok_or_else(|| format!("'{t}' is too long"))
+    };
+    let period = match unit.trim() {
+        "s" => secs(1)?,
+        "m" => secs(60)?,
+        "h" => secs(3_600)?,
+        "d" if n == 7 => Period::Weekly,
+        "d" if n == 30 => Period::Monthly,
+        "d" => secs(86_400)?,
+        "w" => secs(7 * 86_400)?,
+        "mo" if n == 1 => Period::Monthly,
+        "mo" => return Err(format!("'{t}': only 1mo is supported (as in LiteLLM)")),
+        _ => {
+            return Err(format!(
+                "'{t}' has no unit LiteLLM knows (s, m, h, d, w, mo); e.g. 30s, 1h, 1d, 1mo"
+            ));
+        }
+    };
+    Ok(match period {
+        Period::Seconds(3_600) => Period::Hourly,
+        Period::Seconds(86_400) => Period::Daily,
+        Period::Seconds(604_800) => Period::Weekly,
+        p => p,
+    })
+}
+
+/// A YAML value as JSON (non-finite numbers become `null`).
+fn to_json(key: &str, v: &Value) -> Result<serde_json::Value> {
+    serde_json::to_value(v).map_err(|e| config_error(format!("{key}: {e}")))
+}
+
+/// A call parameter's value as JSON (`os.environ/NAME` read in text; a non-finite number is an
+/// error).
+fn call_default(
+    key: &str,
+    v: Value,
+    resolve: &impl Fn(&str, String) -> Result<String>,
+) -> Result<serde_json::Value> {
+    if let Value::Number(n) = &v
+        && n.as_f64().is_some_and(|f| !f.is_finite())
+    {
+        return Err(config_error(format!("{key}: {n} is not a finite number")));
+    }
+    match v {
+        Value::String(s) => Ok(serde_json::Value::String(resolve(key, s)?)),
+        other => to_json(key, &other),
+    }
+}
+
+/// The callback names of a `*callback*` key: a list of names, or one name.
+fn callback_names(key: &str, v: Option<Value>, warnings: &mut Vec<String>) -> Vec<String> {
+    match v {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) => vec![s],
+        Some(Value::Sequence(items)) => items
+            .into_iter()
+            .filter_map(|item| match item {
+                Value::String(s) => Some(s),
+                other => {
+                    warnings.push(format!(
+                        "'litellm_settings.{key}': {} is not a callback name; ignored",
+                        key_text(&other)
+                    ));
+                    None
+                }
+            })
+            .collect(),
+        Some(other) => {
+            warnings.push(format!(
+                "'litellm_settings.{key}': {} is not a list of callback names; ignored",
+                key_text(&other)
+            ));
+            Vec::new()
+        }
+    }
+}
+
+/// `GENERIC_LOGGER_HEADERS`: `Name=value,Other=value` or a JSON object.
+fn generic_headers(text: &str) -> Vec<(String, String)> {
+    if let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(text) {
+        return m
+            .into_iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => (k, s),
+                other => (k, other.to_string()),
+            })
+            .collect();
+    }
+    text.split(',')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .filter(|(k, _)| !k.is_empty())
+        .collect()
+}
+
 impl RouterConfig {
-    /// Parses a config.
+    /// Parses a config (see the [module docs](self)).
     pub fn from_yaml_str(yaml: &str) -> Result<RouterConfig> {
+        check_size_and_depth(yaml)?;
         let file: File = serde_yaml_ng::from_str(yaml)
             .map_err(|e| config_error(format!("invalid config: {e}")))?;
-        let raw: Value = serde_yaml_ng::from_str(yaml)
-            .map_err(|e| config_error(format!("invalid config: {e}")))?;
         let mut warnings = Vec::new();
-        let env_vars: HashMap<String, String> = file
-            .environment_variables
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|(k, v)| scalar(&v).map(|s| (k, s)))
-            .collect();
+
+        let mut env_vars: HashMap<String, String> = HashMap::new();
+        for (k, v) in file.environment_variables.unwrap_or_default() {
+            match scalar(&v) {
+                Some(s) => {
+                    env_vars.insert(k, s);
+                }
+                None => warnings.push(format!(
+                    "'environment_variables.{k}' is not text, a number or a boolean; ignored"
+                )),
+            }
+        }
         let lookup_env = {
-            let env_vars = env_vars.clone();
+            let env_vars = Arc::new(env_vars);
             move |name: &str| {
                 env_vars
                     .get(name)
@@ -295,159 +835,180 @@ impl RouterConfig {
             }
         };
 
-        // Top-level keys.
-        if let Value::Mapping(top) = &raw {
-            for k in top.keys().filter_map(Value::as_str) {
-                if ![
-                    "model_list",
-                    "router_settings",
-                    "litellm_settings",
-                    "general_settings",
-                    "environment_variables",
-                ]
-                .contains(&k)
-                {
-                    warnings.push(format!("unknown top-level key '{k}' ignored"));
+        for (k, _) in &file.rest {
+            warnings.push(match k.as_str() {
+                "callback_settings" => "'callback_settings' is not supported: build the \
+                     callbacks in code (e.g. litellm::observe::Webhook::builder) and add them \
+                     with RouterBuilder::callback; ignored"
+                    .to_string(),
+                _ => format!(
+                    "unknown top-level key '{k}' ignored{}",
+                    did_you_mean(k, TOP_KEYS.iter().copied())
+                ),
+            });
+        }
+        match file.general_settings {
+            Some(Value::Mapping(m)) => {
+                for k in m.keys() {
+                    warnings.push(advise("general_settings", &key_text(k)));
                 }
             }
+            None | Some(Value::Null) => {}
+            Some(_) => warnings.push(format!("'general_settings' {GATEWAY}")),
         }
 
-        let mut deployments = Vec::with_capacity(file.model_list.len());
-        for (i, entry) in file.model_list.into_iter().enumerate() {
-            let key = |k: &str| format!("model_list[{i}].litellm_params.{k}");
-            let p = entry.litellm_params;
-            let mut d = Deployment::new(entry.model_name, p.model);
-            if let Some(k) = p.api_key {
-                d.api_key = Some(SecretString::new(resolve(&key("api_key"), k)?));
+        let mut deployments = Vec::new();
+        for (i, entry) in file.model_list.unwrap_or_default().into_iter().enumerate() {
+            deployments.push(deployment(i, entry, &resolve, &mut warnings)?);
+        }
+
+        let mut lit = file.litellm_settings.unwrap_or_default();
+        let mut rs = file.router_settings.unwrap_or_default();
+        for (section, s) in [("litellm_settings", &lit), ("router_settings", &rs)] {
+            for (k, _) in &s.rest {
+                warnings.push(advise(section, k));
             }
-            if let Some(b) = p.api_base.or(p.base_url) {
-                d.api_base = Some(resolve(&key("api_base"), b)?);
-            }
-            if let Some(v) = p.api_version {
-                d.api_version = Some(resolve(&key("api_version"), v)?);
-            }
-            d.rpm = p.rpm;
-            d.tpm = p.tpm;
-            if let Some(w) = p.weight {
-                if !(w.is_finite() && w >= 0.0) {
-                    return Err(config_error(format!(
-                        "{}: {w} is not a weight ≥ 0",
-                        key("weight")
-                    )));
-                }
-                d.weight = Some(w);
-            }
-            d.order = p.order;
-            d.timeout = seconds(&key("timeout"), p.timeout)?;
-            d.stream_timeout = seconds(&key("stream_timeout"), p.stream_timeout)?;
-            d.max_parallel_requests = p.max_parallel_requests;
-            d.tags = p.tags.unwrap_or_default();
-            d.mock_response = p.mock_response.map(Into::into);
-            d.drop_params = p.drop_params;
-            for (n, v) in p.extra_headers.into_iter().chain(p.headers).flatten() {
-                d.headers.push((n, resolve(&key("extra_headers"), v)?));
-            }
-            if let Some(org) = p.organization {
-                d.headers.push((
-                    "openai-organization".into(),
-                    resolve(&key("organization"), org)?,
+        }
+        for (k, set) in [
+            ("cache", rs.cache.is_some()),
+            ("cache_params", rs.cache_params.is_some()),
+            ("success_callback", rs.success_callback.is_some()),
+            ("failure_callback", rs.failure_callback.is_some()),
+            ("callbacks", rs.callbacks.is_some()),
+            ("max_budget", rs.max_budget.is_some()),
+            ("budget_duration", rs.budget_duration.is_some()),
+            ("set_verbose", rs.set_verbose.is_some()),
+            (
+                "turn_off_message_logging",
+                rs.turn_off_message_logging.is_some(),
+            ),
+        ] {
+            if set {
+                warnings.push(format!(
+                    "'router_settings.{k}' is read from litellm_settings; ignored (move it there)"
                 ));
             }
-            let mut info = ModelInfo {
-                input_cost_per_token: p.input_cost_per_token,
-                output_cost_per_token: p.output_cost_per_token,
-                ..ModelInfo::default()
-            };
-            if let Some(mi) = entry.model_info {
-                if let Some(id) = mi.id {
-                    d.id = id;
-                }
-                info.max_input_tokens = mi.max_input_tokens.or(mi.max_tokens);
-                info.max_output_tokens = mi.max_output_tokens;
-                info.input_cost_per_token = info.input_cost_per_token.or(mi.input_cost_per_token);
-                info.output_cost_per_token =
-                    info.output_cost_per_token.or(mi.output_cost_per_token);
-            }
-            // Everything else in litellm_params is a provider setting.
-            let raw_params = raw
-                .get("model_list")
-                .and_then(|l| l.get(i))
-                .and_then(|e| e.get("litellm_params"))
-                .and_then(Value::as_mapping);
-            if let Some(map) = raw_params {
-                for (k, v) in map {
-                    let Some(k) = k.as_str() else { continue };
-                    if DEPLOYMENT_KEYS.contains(&k) {
-                        continue;
-                    }
-                    match scalar(v) {
-                        Some(s) => d.params.push((k.to_string(), SecretString::new(resolve(&key(k), s)?))),
-                        None => warnings.push(format!("{}: only text, number or boolean values are passed to the provider; ignored", key(k))),
-                    }
-                }
-            }
-            if let Some(extra) = raw
-                .get("model_list")
-                .and_then(|l| l.get(i))
-                .and_then(|e| e.get("model_info"))
-                .and_then(Value::as_mapping)
-            {
-                for (k, v) in extra {
-                    if let (Some(k), Ok(j)) = (k.as_str(), serde_json::to_value(v)) {
-                        info.extra.insert(k.to_string(), j);
-                    }
-                }
-            }
-            d.model_info = info;
-            deployments.push(d);
         }
 
-        if let Some(Value::Mapping(m)) = raw.get("general_settings")
-            && !m.is_empty()
+        // Settings that act on the deployments (router_settings wins).
+        if let Some(drop) = rs.drop_params.take().or(lit.drop_params.take()) {
+            for d in &mut deployments {
+                d.drop_params = d.drop_params.or(Some(drop));
+            }
+        }
+        if let Some(n) = rs
+            .default_max_parallel_requests
+            .take()
+            .or(lit.default_max_parallel_requests.take())
+        {
+            for d in &mut deployments {
+                d.max_parallel_requests = d.max_parallel_requests.or(Some(n));
+            }
+        }
+        // Router-wide call defaults, under each deployment's own.
+        let (section, params) = match (
+            rs.default_litellm_params.take(),
+            lit.default_litellm_params.take(),
+        ) {
+            (Some(p), _) => ("router_settings", p),
+            (None, Some(p)) => ("litellm_settings", p),
+            (None, None) => ("router_settings", BTreeMap::new()),
+        };
+        for (k, v) in params {
+            let at = format!("{section}.default_litellm_params.{k}");
+            if !CALL_DEFAULTS.contains(&k.as_str()) {
+                warnings.push(format!(
+                    "'{at}' is not a call parameter this crate can default (set deployment \
+                     settings on each model_list entry); ignored{}",
+                    did_you_mean(&k, CALL_DEFAULTS.iter().copied())
+                ));
+                continue;
+            }
+            let value = call_default(&at, v, &resolve)?;
+            for d in &mut deployments {
+                d.defaults.entry(k.clone()).or_insert_with(|| value.clone());
+            }
+        }
+        if rs
+            .tag_filtering_match_any
+            .take()
+            .or(lit.tag_filtering_match_any.take())
+            == Some(false)
         {
             warnings.push(
-                "'general_settings' (proxy settings) is not used by the router; ignored".into(),
+                "'router_settings.tag_filtering_match_any: false' is not supported: tag \
+                 filtering takes deployments with any of the call's tags; ignored"
+                    .into(),
             );
         }
+
         let client = Client::builder().env_lookup(lookup_env.clone()).build()?;
         let mut b = Router::builder().client(client);
-
+        b = routing(b, &mut lit, &mut rs, &mut warnings)?;
         // litellm_settings first, router_settings override.
-        for (section, settings) in [
-            ("litellm_settings", file.litellm_settings),
-            ("router_settings", file.router_settings),
-        ] {
-            let Some(s) = settings else { continue };
-            if let Some(Value::Mapping(m)) = raw.get(section) {
-                for k in m.keys().filter_map(Value::as_str) {
-                    if !ROUTER_KEYS.contains(&k) {
-                        warnings.push(format!("'{section}.{k}' is not supported; ignored"));
-                    }
-                }
-            }
-            if let Some(drop) = s.drop_params {
-                for d in &mut deployments {
-                    d.drop_params = d.drop_params.or(Some(drop));
-                }
-            }
-            b = apply(b, section, s)?;
+        b = apply(b, "litellm_settings", lit.router_part())?;
+        b = apply(b, "router_settings", rs.router_part())?;
+
+        // litellm_settings' own keys.
+        if let Some(cache) = cache(&mut lit, &mut warnings)? {
+            b = b.cache(cache);
         }
+        let (metrics, callbacks) = callbacks(&mut lit, &lookup_env, &mut warnings)?;
+        if let Some(m) = &metrics {
+            b = b.metrics(m.clone());
+        }
+        for c in callbacks {
+            b = b.callback(c);
+        }
+        let ledger =
+            budget(&mut lit, &mut warnings)?.map(|budget| Arc::new(Ledger::new().budget(budget)));
+        if let Some(l) = &ledger {
+            b = b.ledger(l.clone());
+        }
+        if lit.set_verbose == Some(true) {
+            b = b.log_level(LogLevel::Detailed);
+        }
+        // `turn_off_message_logging`: messages reach callbacks only with
+        // `detailed_callbacks(true)`, which a config never turns on.
+
         b = b.deployments(deployments);
         for w in &warnings {
             tracing::warn!("{w}");
         }
         Ok(RouterConfig {
             builder: b,
+            metrics,
+            ledger,
             warnings,
         })
     }
 
-    /// Reads and parses a config file.
+    /// Reads and parses a config file (refusing one larger than [`MAX_CONFIG_BYTES`] without
+    /// reading it all).
     pub fn from_file(path: impl AsRef<Path>) -> Result<RouterConfig> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| config_error(format!("cannot read config {}: {e}", path.display())))?;
+        let cannot =
+            |e: std::io::Error| config_error(format!("cannot read config {}: {e}", path.display()));
+        let file = std::fs::File::open(path).map_err(cannot)?;
+        let mut text = String::new();
+        file.take(MAX_CONFIG_BYTES as u64 + 1)
+            .read_to_string(&mut text)
+            .map_err(cannot)?;
         RouterConfig::from_yaml_str(&text)
+    }
+
+    /// The Prometheus registry the config asked for (`prometheus` among its callbacks), to
+    /// serve with [`Metrics::render`] from your HTTP server; `None` when it asked for none.
+    pub fn metrics(&self) -> Option<&Metrics> {
+        self.metrics.as_ref()
+    }
+
+    /// The ledger holding the config's global budget (`litellm_settings.max_budget` and
+    /// `budget_duration`), to read its state ([`Ledger::budgets_status`]); `None` when the
+    /// config sets no budget. Giving the builder another ledger
+    /// ([`RouterBuilder::ledger`]) replaces this one, budget included.
+    pub fn ledger(&self) -> Option<&Arc<Ledger>> {
+        self.ledger.as_ref()
     }
 
     /// The router builder the config describes, to adjust before building.
@@ -461,28 +1022,297 @@ impl RouterConfig {
     }
 }
 
-fn scalar(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
+/// One `model_list` entry → a deployment.
+fn deployment(
+    i: usize,
+    entry: ModelEntry,
+    resolve: &impl Fn(&str, String) -> Result<String>,
+    warnings: &mut Vec<String>,
+) -> Result<Deployment> {
+    let at = |k: &str| format!("model_list[{i}].{k}");
+    let key = |k: &str| format!("model_list[{i}].litellm_params.{k}");
+    for (k, _) in &entry.rest {
+        warnings.push(format!(
+            "'{}' is not a key of a model_list entry; ignored{}",
+            at(k),
+            did_you_mean(k, ENTRY_KEYS.iter().copied())
+        ));
     }
+    let name = entry
+        .model_name
+        .ok_or_else(|| config_error(format!("{}: missing", at("model_name"))))?;
+    let p = entry
+        .litellm_params
+        .ok_or_else(|| config_error(format!("{}: missing", at("litellm_params"))))?;
+    let mut model = p.model.ok_or_else(|| {
+        config_error(format!(
+            "{}: missing (the provider model, e.g. openai/gpt-4o)",
+            key("model")
+        ))
+    })?;
+    if let Some(provider) = p.custom_llm_provider.filter(|s| !s.trim().is_empty()) {
+        let provider = provider.trim();
+        if !model.starts_with(&format!("{provider}/")) {
+            model = format!("{provider}/{model}");
+        }
+    }
+    let mut d = Deployment::new(name, model);
+    if let Some(k) = p.api_key {
+        d.api_key = Some(SecretString::new(resolve(&key("api_key"), k)?));
+    }
+    if let Some(b) = p.api_base.or(p.base_url) {
+        d.api_base = Some(resolve(&key("api_base"), b)?);
+    }
+    if let Some(v) = p.api_version {
+        d.api_version = Some(resolve(&key("api_version"), v)?);
+    }
+    if let Some(w) = p.weight {
+        if !(w.is_finite() && w >= 0.0) {
+            return Err(config_error(format!(
+                "{}: {w} is not a weight ≥ 0",
+                key("weight")
+            )));
+        }
+        d.weight = Some(w);
+    }
+    d.order = p.order;
+    d.timeout = seconds(&key("timeout"), p.timeout)?;
+    d.stream_timeout = seconds(&key("stream_timeout"), p.stream_timeout)?;
+    d.max_parallel_requests = p.max_parallel_requests;
+    d.tags = p.tags.unwrap_or_default();
+    d.mock_response = p.mock_response.map(Into::into);
+    d.drop_params = p.drop_params;
+    for (n, v) in p.extra_headers.into_iter().chain(p.headers).flatten() {
+        d.headers.push((n, resolve(&key("extra_headers"), v)?));
+    }
+    if let Some(org) = p.organization {
+        d.headers.push((
+            "openai-organization".into(),
+            resolve(&key("organization"), org)?,
+        ));
+    }
+    let price = |k: &str, v: Option<f64>| -> Result<Option<f64>> {
+        match v {
+            Some(x) if !(x.is_finite() && x >= 0.0) => Err(config_error(format!(
+                "{k}: {x} is not a price in USD per token ≥ 0"
+            ))),
+            v => Ok(v),
+        }
+    };
+    let mut info = ModelInfo {
+        input_cost_per_token: price(&key("input_cost_per_token"), p.input_cost_per_token)?,
+        output_cost_per_token: price(&key("output_cost_per_token"), p.output_cost_per_token)?,
+        ..ModelInfo::default()
+    };
+    let (mut info_rpm, mut info_tpm) = (None, None);
+    match entry.model_info {
+        None | Some(Value::Null) => {}
+        Some(Value::Mapping(m)) => {
+            let ikey = |k: &str| format!("model_list[{i}].model_info.{k}");
+            let int = |k: &str, v: &Value| -> Result<u64> {
+                serde_yaml_ng::from_value(v.clone())
+                    .map_err(|e| config_error(format!("{}: {e}", ikey(k))))
+            };
+            let float = |k: &str, v: &Value| -> Result<Option<f64>> {
+                let x: f64 = serde_yaml_ng::from_value(v.clone())
+                    .map_err(|e| config_error(format!("{}: {e}", ikey(k))))?;
+                price(&ikey(k), Some(x))
+            };
+            let (mut max_input, mut max_tokens) = (None, None);
+            for (k, v) in &m {
+                let k = key_text(k);
+                if !v.is_null() {
+                    match k.as_str() {
+                        "id" => {
+                            d.id = scalar(v)
+                                .ok_or_else(|| config_error(format!("{}: not text", ikey("id"))))?
+                        }
+                        "max_input_tokens" => max_input = Some(int(&k, v)?),
+                        "max_tokens" => max_tokens = Some(int(&k, v)?),
+                        "max_output_tokens" => info.max_output_tokens = Some(int(&k, v)?),
+                        "input_cost_per_token" => {
+                            info.input_cost_per_token = info.input_cost_per_token.or(float(&k, v)?)
+                        }
+                        "output_cost_per_token" => {
+                            info.output_cost_per_token =
+                                info.output_cost_per_token.or(float(&k, v)?)
+                        }
+                        "rpm" => info_rpm = Some(int(&k, v)?),
+                        "tpm" => info_tpm = Some(int(&k, v)?),
+                        _ => {}
+                    }
+                }
+                info.extra.insert(k.clone(), to_json(&ikey(&k), v)?);
+            }
+            info.max_input_tokens = max_input.or(max_tokens);
+        }
+        Some(_) => {
+            return Err(config_error(format!("{}: not a mapping", at("model_info"))));
+        }
+    }
+    d.model_info = info;
+    // As LiteLLM reads them: the entry's own, then litellm_params', then model_info's.
+    d.rpm = entry.rpm.or(p.rpm).or(info_rpm);
+    d.tpm = entry.tpm.or(p.tpm).or(info_tpm);
+
+    // Call defaults.
+    for (k, v) in p.extra_body.into_iter().flatten() {
+        d.defaults.insert(k, v);
+    }
+    // Everything else in litellm_params: call defaults, or provider settings.
+    for (k, v) in p.rest {
+        let kk = key(&k);
+        if v.is_null() {
+            continue;
+        }
+        if CALL_DEFAULTS.contains(&k.as_str()) {
+            let value = call_default(&kk, v, resolve)?;
+            d.defaults.insert(k, value);
+            continue;
+        }
+        let note = match k.as_str() {
+            "stream" => Some("set it per call (Router::chat_stream streams)"),
+            "stream_options" => Some("streams always ask for usage where the vendor gives it"),
+            "metadata" => Some("metadata is per call (ChatRequest::metadata), never sent"),
+            "num_retries" | "max_retries" => Some(
+                "the router's num_retries / retry_policy apply to every deployment (a call can \
+                 set its own num_retries)",
+            ),
+            "max_budget" | "budget_duration" => Some(
+                "per-deployment budgets are not built in; add a ledger Budget with \
+                 Scope::Model for the model group (RouterBuilder::ledger)",
+            ),
+            "litellm_credential_name" => {
+                Some("credential lists belong to the gateway; give api_key here")
+            }
+            "model_info" => Some("model_info is a key of the entry, next to litellm_params"),
+            _ => None,
+        };
+        if let Some(note) = note {
+            warnings.push(format!("'{kk}' is not supported: {note}; ignored"));
+            continue;
+        }
+        match scalar(&v) {
+            Some(s) => {
+                let hint = did_you_mean(&k, DEPLOYMENT_KEYS.iter().chain(CALL_DEFAULTS).copied());
+                if !hint.is_empty() {
+                    warnings.push(format!(
+                        "'{kk}' is not a key this crate knows{hint} (passed to the provider \
+                         as a setting)"
+                    ));
+                }
+                d.params.push((k, SecretString::new(resolve(&kk, s)?)));
+            }
+            None => warnings.push(format!(
+                "'{kk}': only text, number or boolean values are passed to the provider (send \
+                 structured body fields with litellm_params.extra_body or \
+                 Deployment::default_param); ignored"
+            )),
+        }
+    }
+    Ok(d)
+}
+
+impl Settings {
+    /// The router keys only (taken out).
+    fn router_part(&mut self) -> Settings {
+        Settings {
+            num_retries: self.num_retries.take(),
+            retry_policy: self.retry_policy.take(),
+            retry_after: self.retry_after.take(),
+            allowed_fails: self.allowed_fails.take(),
+            allowed_fails_policy: self.allowed_fails_policy.take(),
+            cooldown_time: self.cooldown_time.take(),
+            disable_cooldowns: self.disable_cooldowns.take(),
+            timeout: self.timeout.take(),
+            request_timeout: self.request_timeout.take(),
+            stream_timeout: self.stream_timeout.take(),
+            fallbacks: self.fallbacks.take(),
+            context_window_fallbacks: self.context_window_fallbacks.take(),
+            content_policy_fallbacks: self.content_policy_fallbacks.take(),
+            default_fallbacks: self.default_fallbacks.take(),
+            max_fallbacks: self.max_fallbacks.take(),
+            enable_pre_call_checks: self.enable_pre_call_checks.take(),
+            enable_tag_filtering: self.enable_tag_filtering.take(),
+            model_group_alias: self.model_group_alias.take(),
+            ..Settings::default()
+        }
+    }
+}
+
+/// `routing_strategy` and `routing_strategy_args` (router_settings wins): every argument is
+/// applied or warned about.
+fn routing(
+    mut b: RouterBuilder,
+    lit: &mut Settings,
+    rs: &mut Settings,
+    warnings: &mut Vec<String>,
+) -> Result<RouterBuilder> {
+    let strategy = match (rs.routing_strategy.take(), lit.routing_strategy.take()) {
+        (Some(name), _) => Some(("router_settings", name)),
+        (None, Some(name)) => Some(("litellm_settings", name)),
+        (None, None) => None,
+    };
+    let mut strategy =
+        match strategy {
+            Some((section, name)) => Some(RoutingStrategy::parse(&name).map_err(|e| {
+                config_error(format!("{section}.routing_strategy: {}", e.message()))
+            })?),
+            None => None,
+        };
+    let (section, args) = match (
+        rs.routing_strategy_args.take(),
+        lit.routing_strategy_args.take(),
+    ) {
+        (Some(a), _) => ("router_settings", a),
+        (None, Some(a)) => ("litellm_settings", a),
+        (None, None) => ("router_settings", BTreeMap::new()),
+    };
+    let name = strategy
+        .as_ref()
+        .map_or("simple-shuffle", RoutingStrategy::name);
+    for (k, v) in args {
+        let at = format!("{section}.routing_strategy_args.{k}");
+        match (k.as_str(), &mut strategy) {
+            ("lowest_latency_buffer", Some(RoutingStrategy::LatencyBased { buffer })) => {
+                match v.as_f64() {
+                    Some(x) if x.is_finite() && x >= 0.0 => *buffer = x,
+                    _ => {
+                        return Err(config_error(format!(
+                            "{at}: {} is not a fraction ≥ 0 (e.g. 0.1 for 10 %)",
+                            key_text(&v)
+                        )));
+                    }
+                }
+            }
+            ("lowest_latency_buffer", _) => warnings.push(format!(
+                "'{at}' applies to latency-based-routing, not {name}; ignored"
+            )),
+            ("ttl" | "max_latency_list_size", Some(RoutingStrategy::LatencyBased { .. })) => {
+                warnings.push(format!(
+                    "'{at}' is not supported: latency-based routing keeps a moving average \
+                     (EWMA, α = 0.3) of each deployment's recent calls, with no sample list or \
+                     expiry; ignored"
+                ))
+            }
+            ("ttl", Some(RoutingStrategy::UsageBased)) => warnings.push(format!(
+                "'{at}' is not supported: usage-based routing counts tokens per calendar \
+                 minute; ignored"
+            )),
+            _ => warnings.push(format!(
+                "'{at}' is not an argument of {name} this crate reads; ignored (only \
+                 latency-based-routing takes lowest_latency_buffer)"
+            )),
+        }
+    }
+    if let Some(s) = strategy {
+        b = b.routing_strategy(s);
+    }
+    Ok(b)
 }
 
 fn apply(mut b: RouterBuilder, section: &str, s: Settings) -> Result<RouterBuilder> {
     let key = |k: &str| format!("{section}.{k}");
-    if let Some(name) = s.routing_strategy {
-        let mut strategy = RoutingStrategy::parse(&name)
-            .map_err(|e| config_error(format!("{}: {}", key("routing_strategy"), e.message())))?;
-        if let (RoutingStrategy::LatencyBased { buffer }, Some(args)) =
-            (&mut strategy, &s.routing_strategy_args)
-            && let Some(v) = args.get("lowest_latency_buffer").and_then(Value::as_f64)
-        {
-            *buffer = v;
-        }
-        b = b.routing_strategy(strategy);
-    }
     if let Some(n) = s.num_retries {
         b = b.num_retries(n);
     }
@@ -578,6 +1408,244 @@ fn apply(mut b: RouterBuilder, section: &str, s: Settings) -> Result<RouterBuild
     Ok(b)
 }
 
+/// `litellm_settings.cache` / `cache_params` → the in-memory response cache (`type: local`,
+/// the default here); other backends are warned about and leave the cache off.
+fn cache(lit: &mut Settings, warnings: &mut Vec<String>) -> Result<Option<CacheConfig>> {
+    let params = lit.cache_params.take().unwrap_or_default();
+    if lit.cache.take() != Some(true) {
+        if !params.is_empty() {
+            warnings.push(
+                "'litellm_settings.cache_params' has no effect without 'cache: true'; ignored"
+                    .into(),
+            );
+        }
+        return Ok(None);
+    }
+    let at = |k: &str| format!("litellm_settings.cache_params.{k}");
+    let kind = match params.get("type") {
+        None | Some(Value::Null) => "local".to_string(),
+        Some(v) => scalar(v).unwrap_or_default(),
+    };
+    if kind != "local" {
+        warnings.push(format!(
+            "'{}: {kind}' is not built in (only the in-memory cache is; Redis comes in a later \
+             version): the response cache stays off. Use type: local, or give \
+             RouterBuilder::cache a CacheConfig over your own litellm::cache::Cache backend",
+            at("type")
+        ));
+        return Ok(None);
+    }
+    if let Some(mode) = params.get("mode").and_then(scalar)
+        && mode == "default_off"
+    {
+        warnings.push(format!(
+            "'{}: default_off' (caching opted into per call) is not supported: the response \
+             cache stays off. Turn it on with RouterBuilder::cache and opt calls out with \
+             ChatRequest::no_cache / no_store",
+            at("mode")
+        ));
+        return Ok(None);
+    }
+    let mut memory = MemoryCache::builder();
+    let mut calls = None;
+    for (k, v) in &params {
+        let num = |v: &Value| -> Result<f64> {
+            v.as_f64()
+                .ok_or_else(|| config_error(format!("{}: {} is not a number", at(k), key_text(v))))
+        };
+        match k.as_str() {
+            "type" | "mode" => {}
+            "ttl" | "default_in_memory_ttl" => {
+                // default_in_memory_ttl wins over ttl (both seconds).
+                if k == "ttl" && params.contains_key("default_in_memory_ttl") {
+                    continue;
+                }
+                if let Some(d) = seconds(&at(k), Some(num(v)?))? {
+                    memory = memory.default_ttl(d);
+                }
+            }
+            "max_size_in_memory" => {
+                let n = num(v)?;
+                if !(n.is_finite() && n >= 1.0) {
+                    return Err(config_error(format!("{}: {n} is not a count ≥ 1", at(k))));
+                }
+                memory = memory.max_entries(n as u64);
+            }
+            "supported_call_types" => {
+                let mut c = CachedCalls::none();
+                let mut other = Vec::new();
+                for t in v.as_sequence().into_iter().flatten().filter_map(scalar) {
+                    match t.as_str() {
+                        "completion" | "acompletion" => c.chat = true,
+                        "embedding" | "aembedding" => c.embeddings = true,
+                        "text_completion" | "atext_completion" => c.text = true,
+                        _ => other.push(t),
+                    }
+                }
+                if !other.is_empty() {
+                    warnings.push(format!(
+                        "'{}': {} are not cached by this crate (it caches completion, embedding \
+                         and text_completion); ignored",
+                        at(k),
+                        other.join(", ")
+                    ));
+                }
+                calls = Some(c);
+            }
+            "default_in_redis_ttl"
+            | "host"
+            | "port"
+            | "password"
+            | "username"
+            | "namespace"
+            | "redis_startup_nodes"
+            | "ssl"
+            | "url" => warnings.push(format!(
+                "'{}' applies to a Redis cache; ignored with type: local (a call can set its \
+                 own namespace with ChatRequest::cache_namespace)",
+                at(k)
+            )),
+            _ => warnings.push(format!(
+                "'{}' is not a setting of the in-memory cache; ignored (configure \
+                 litellm::cache::MemoryCache::builder in code for more)",
+                at(k)
+            )),
+        }
+    }
+    let mut config = CacheConfig::new(memory.build());
+    if let Some(c) = calls {
+        config = config.calls(c);
+    }
+    Ok(Some(config))
+}
+
+/// A callback to add to the router.
+type CallbackRef = Arc<dyn crate::observe::Callback>;
+
+/// `success_callback` / `failure_callback` / `callbacks` → the crate's metrics and webhook;
+/// every other name is warned about, naming the Rust way to get it.
+fn callbacks(
+    lit: &mut Settings,
+    lookup_env: &impl Fn(&str) -> Option<String>,
+    warnings: &mut Vec<String>,
+) -> Result<(Option<Metrics>, Vec<CallbackRef>)> {
+    let mut metrics = None;
+    let mut webhook_hooks: Vec<Hook> = Vec::new();
+    let mut webhook_key = "";
+    for (key, value, hooks) in [
+        (
+            "success_callback",
+            lit.success_callback.take(),
+            &[Hook::Success][..],
+        ),
+        (
+            "failure_callback",
+            lit.failure_callback.take(),
+            &[Hook::Failure][..],
+        ),
+        (
+            "callbacks",
+            lit.callbacks.take(),
+            &[Hook::Success, Hook::Failure][..],
+        ),
+    ] {
+        for name in callback_names(key, value, warnings) {
+            let at = format!("'litellm_settings.{key}: {name}'");
+            match name.trim().to_ascii_lowercase().as_str() {
+                "prometheus" => {
+                    metrics.get_or_insert_with(Metrics::new);
+                }
+                "generic_api" | "generic" | "custom_callback_api" => {
+                    webhook_key = key;
+                    for h in hooks {
+                        if !webhook_hooks.contains(h) {
+                            webhook_hooks.push(*h);
+                        }
+                    }
+                }
+                "otel" | "opentelemetry" | "arize" | "arize_phoenix" | "langtrace" | "logfire" => {
+                    warnings.push(format!(
+                        "{at} is not built in: every call is a `tracing` span (target \
+                         \"litellm\"); export them with a tracing-opentelemetry layer, or \
+                         implement litellm::observe::Callback and add it with \
+                         RouterBuilder::callback; ignored"
+                    ))
+                }
+                n if n.contains('.') => warnings.push(format!(
+                    "{at} is a Python class: implement litellm::observe::Callback in Rust and add \
+                     it with RouterBuilder::callback; ignored"
+                )),
+                _ => warnings.push(format!(
+                    "{at} is not built in: implement litellm::observe::Callback and add it with \
+                     RouterBuilder::callback, or send events to the service's HTTP intake with \
+                     litellm::observe::Webhook; ignored"
+                )),
+            }
+        }
+    }
+    let mut out: Vec<CallbackRef> = Vec::new();
+    if !webhook_hooks.is_empty() {
+        match lookup_env("GENERIC_LOGGER_ENDPOINT").filter(|s| !s.trim().is_empty()) {
+            None => warnings.push(format!(
+                "'litellm_settings.{webhook_key}: generic_api' needs GENERIC_LOGGER_ENDPOINT (in \
+                 environment_variables or the environment); no webhook added"
+            )),
+            Some(url) => {
+                let mut wb = Webhook::builder(url.trim()).hooks(&webhook_hooks);
+                for (n, v) in lookup_env("GENERIC_LOGGER_HEADERS")
+                    .map(|h| generic_headers(&h))
+                    .unwrap_or_default()
+                {
+                    wb = wb.header(n, v);
+                }
+                let hook = wb.build().map_err(|e| {
+                    config_error(format!(
+                        "litellm_settings.{webhook_key}: generic_api (GENERIC_LOGGER_ENDPOINT / \
+                         GENERIC_LOGGER_HEADERS): {}",
+                        e.message()
+                    ))
+                })?;
+                out.push(Arc::new(hook));
+            }
+        }
+    }
+    Ok((metrics, out))
+}
+
+/// `max_budget` / `budget_duration` → a global budget (`max_budget: 0`, LiteLLM's default, is
+/// none).
+fn budget(lit: &mut Settings, warnings: &mut Vec<String>) -> Result<Option<Budget>> {
+    let max = lit.max_budget.take();
+    let duration = lit.budget_duration.take().filter(|v| !v.is_null());
+    let max = match max {
+        Some(m) if !(m.is_finite() && m >= 0.0) => {
+            return Err(config_error(format!(
+                "litellm_settings.max_budget: {m} is not an amount of USD ≥ 0"
+            )));
+        }
+        Some(m) if m > 0.0 => m,
+        _ => {
+            if duration.is_some() {
+                warnings.push(
+                    "'litellm_settings.budget_duration' has no effect without a max_budget > 0; \
+                     ignored"
+                        .into(),
+                );
+            }
+            return Ok(None);
+        }
+    };
+    let period = match duration {
+        None => Period::Lifetime,
+        Some(v) => {
+            let text = scalar(&v).unwrap_or_else(|| key_text(&v));
+            budget_period(&text)
+                .map_err(|e| config_error(format!("litellm_settings.budget_duration: {e}")))?
+        }
+    };
+    Ok(Some(Budget::new(Scope::Global, max, period)))
+}
+
 impl Router {
     /// A router from a Python LiteLLM `config.yaml` text (see [`crate::config`]).
     pub fn from_yaml_str(yaml: &str) -> Result<Router> {
@@ -612,5 +1680,100 @@ mod tests {
         );
         let e = RouterConfig::from_yaml_str("model_list:\n  - model_name: a\n    litellm_params:\n      model: mock/a\n      api_key: os.environ/LITELLM_TEST_SURELY_UNSET_VAR\n").unwrap_err();
         assert!(e.message().contains("LITELLM_TEST_SURELY_UNSET_VAR"), "{e}");
+        let e = RouterConfig::from_yaml_str(
+            "model_list:\n  - model_name: a\n    litellm_params:\n      model: mock/a\n      temperature: 0.1\n      temperature: 0.2\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config, "{e}");
+    }
+
+    #[test]
+    fn empty_and_comment_only_configs_are_empty() {
+        for yaml in ["", "\n", "# nothing yet\n", "model_list:\n", "---\n"] {
+            let cfg = RouterConfig::from_yaml_str(yaml).unwrap();
+            assert!(cfg.warnings.is_empty(), "{yaml:?}: {:?}", cfg.warnings);
+        }
+    }
+
+    #[test]
+    fn depth_prescan() {
+        let ok = |t: &str| check_size_and_depth(t).is_ok();
+        let nested = |n: usize| {
+            (0..n)
+                .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+                .collect::<String>()
+        };
+        assert!(ok(&nested(60)));
+        assert!(!ok(&nested(70)));
+        assert!(ok(&format!("a: {}{}", "[".repeat(60), "]".repeat(60))));
+        assert!(!ok(&"[".repeat(200_000)));
+        assert!(!ok(&"{a: ".repeat(100)));
+        assert!(!ok(&"- ".repeat(100)));
+        // Brackets inside quotes, comments, plain scalars and block scalars do not count.
+        let quiet = format!(
+            "a: '{0}'\nb: \"{0}\\\"{0}\"\nc: x{0}\n# {0}\nd: |\n  {0}\n    {1}\ne: 1 # {0}\n",
+            "[".repeat(100),
+            "{".repeat(100)
+        );
+        assert!(ok(&quiet), "{quiet}");
+        // Deep indentation inside a block scalar does not count either.
+        let text = format!(
+            "prompt: >-\n{}after: 1\n",
+            (0..100)
+                .map(|i| format!("{}x\n", " ".repeat(i + 2)))
+                .collect::<String>()
+        );
+        assert!(ok(&text));
+        assert!(!ok(&" ".repeat(MAX_CONFIG_BYTES + 1)));
+    }
+
+    #[test]
+    fn budget_durations() {
+        for (text, period) in [
+            ("30s", Period::Seconds(30)),
+            ("60m", Period::Hourly),
+            ("15m", Period::Seconds(900)),
+            ("1h", Period::Hourly),
+            ("24h", Period::Daily),
+            ("1d", Period::Daily),
+            ("7d", Period::Weekly),
+            ("1w", Period::Weekly),
+            ("2w", Period::Seconds(14 * 86_400)),
+            ("30d", Period::Monthly),
+            ("1mo", Period::Monthly),
+            ("3d", Period::Seconds(3 * 86_400)),
+        ] {
+            assert_eq!(budget_period(text), Ok(period), "{text}");
+        }
+        for bad in [
+            "",
+            "d",
+            "0d",
+            "2mo",
+            "1y",
+            "30",
+            "-1d",
+            "99999999999999999999999d",
+            "18446744073709551615w",
+            "１d",
+        ] {
+            assert!(budget_period(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn generic_logger_headers() {
+        assert_eq!(
+            generic_headers("Authorization=Bearer x, X-Team = a"),
+            vec![
+                ("Authorization".to_string(), "Bearer x".to_string()),
+                ("X-Team".to_string(), "a".to_string())
+            ]
+        );
+        assert_eq!(
+            generic_headers(r#"{"Authorization": "Bearer x"}"#),
+            vec![("Authorization".to_string(), "Bearer x".to_string())]
+        );
+        assert!(generic_headers("junk").is_empty());
     }
 }

@@ -203,25 +203,34 @@ pub enum Period {
     Monthly,
     /// Never resets.
     Lifetime,
+    /// Each week, from Monday 00:00 UTC.
+    Weekly,
+    /// Fixed windows of this many seconds (at least 1), aligned to the Unix epoch: `Seconds(30)`
+    /// starts over at :00 and :30 of every minute, `Seconds(7_200)` at every even UTC hour.
+    Seconds(u64),
 }
 
 impl Period {
-    /// How the period reads after an amount: `per hour`, `per day`, `per month`, `in total`.
-    fn per(self) -> &'static str {
+    /// How the period reads after an amount: `per hour`, `per day`, `every 30 s`, `in total`.
+    fn per(self) -> std::borrow::Cow<'static, str> {
         match self {
-            Period::Hourly => "per hour",
-            Period::Daily => "per day",
-            Period::Monthly => "per month",
-            Period::Lifetime => "in total",
+            Period::Hourly => "per hour".into(),
+            Period::Daily => "per day".into(),
+            Period::Weekly => "per week".into(),
+            Period::Monthly => "per month".into(),
+            Period::Lifetime => "in total".into(),
+            Period::Seconds(n) => format!("every {} s", n.max(1)).into(),
         }
     }
 
-    fn as_str(self) -> &'static str {
+    fn as_str(self) -> std::borrow::Cow<'static, str> {
         match self {
-            Period::Hourly => "hourly",
-            Period::Daily => "daily",
-            Period::Monthly => "monthly",
-            Period::Lifetime => "lifetime",
+            Period::Hourly => "hourly".into(),
+            Period::Daily => "daily".into(),
+            Period::Monthly => "monthly".into(),
+            Period::Lifetime => "lifetime".into(),
+            Period::Weekly => "weekly".into(),
+            Period::Seconds(n) => format!("{}s", n.max(1)).into(),
         }
     }
 
@@ -245,6 +254,16 @@ impl Period {
                 (index, Some(next))
             }
             Period::Lifetime => (0, None),
+            Period::Weekly => {
+                // 1970-01-01 was a Thursday: day 4 was the first Monday.
+                let w = (ms / 86_400_000 + 3) / 7;
+                (w, Some(((w + 1) * 7 - 3).saturating_mul(86_400_000)))
+            }
+            Period::Seconds(n) => {
+                let len = n.max(1).saturating_mul(1000);
+                let i = ms / len;
+                (i, Some((i + 1).saturating_mul(len)))
+            }
         }
     }
 }
@@ -816,6 +835,19 @@ mod tests {
             Some(days_from_civil(2026, 1, 1) as u64 * 86_400_000)
         );
         assert_eq!(Period::Lifetime.window(ms), (0, None));
+        // 2026-02-15 is a Sunday: the week ends on Monday the 16th.
+        let (_, next) = Period::Weekly.window(ms);
+        assert_eq!(next, Some(days_from_civil(2026, 2, 16) as u64 * 86_400_000));
+        let monday = days_from_civil(2026, 2, 16) as u64 * 86_400_000;
+        assert_eq!(
+            Period::Weekly.window(monday).1,
+            Some(days_from_civil(2026, 2, 23) as u64 * 86_400_000)
+        );
+        let (_, next) = Period::Seconds(30).window(ms + 1_000);
+        assert_eq!(next, Some(ms + 30_000));
+        assert_eq!(Period::Seconds(0).window(5_500), (5, Some(6_000)));
+        assert_eq!(Period::Seconds(u64::MAX).window(ms).0, 0);
+        assert_eq!(Period::Seconds(30).as_str(), "30s");
     }
 
     #[test]

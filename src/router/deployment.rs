@@ -99,6 +99,12 @@ pub struct Deployment {
     pub mock_response: Option<MockResponse>,
     /// Drop parameters the provider cannot honour (a call's own setting wins).
     pub drop_params: Option<bool>,
+    /// Request defaults: body parameters as the OpenAI API names them (`temperature`,
+    /// `max_tokens`, `seed`, `stop`, `response_format`, `tool_choice`, `user`,
+    /// `reasoning_effort`, `dimensions`, …), applied to every call routed to this deployment
+    /// that does not set them itself (the call's own value wins). See
+    /// [`default_param`](Deployment::default_param).
+    pub defaults: serde_json::Map<String, Value>,
     /// Context window and prices.
     pub model_info: ModelInfo,
 }
@@ -127,6 +133,7 @@ impl std::fmt::Debug for Deployment {
             .field("mock_response", &self.mock_response)
             .field("drop_params", &self.drop_params)
             .field("model_info", &self.model_info)
+            .field("defaults", &crate::redact::JsonMap(&self.defaults))
             .finish_non_exhaustive()
     }
 }
@@ -153,6 +160,7 @@ impl Deployment {
             params: Vec::new(),
             mock_response: None,
             drop_params: None,
+            defaults: serde_json::Map::new(),
             model_info: ModelInfo::default(),
         }
     }
@@ -241,6 +249,28 @@ impl Deployment {
         self
     }
 
+    /// Adds a request default: the body parameter `name` (as the OpenAI API names it) is
+    /// `value` on every call routed to this deployment that does not set it itself. Each call
+    /// type takes the parameters it has (`temperature` chat and text completions, `dimensions`
+    /// embeddings, …); `max_tokens` and `max_completion_tokens` count as one limit (a call that
+    /// sets either gets neither default); a name that is no OpenAI parameter (`top_k`,
+    /// `thinking`, …) is added to chat calls' body as a vendor field. The router checks the
+    /// values when it is built: a value of the wrong type (`temperature: "hot"`), or `model`,
+    /// `messages`, `stream`, `stream_options`, `metadata`, is a `Config` error.
+    ///
+    /// ```
+    /// use litellm::router::Deployment;
+    /// use serde_json::json;
+    /// let d = Deployment::new("gpt-4o", "openai/gpt-4o")
+    ///     .default_param("temperature", 0.2)
+    ///     .default_param("response_format", json!({"type": "json_object"}));
+    /// assert_eq!(d.defaults["temperature"], 0.2);
+    /// ```
+    pub fn default_param(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.defaults.insert(name.into(), value.into());
+        self
+    }
+
     /// Answers from the mock provider.
     pub fn mock_response(mut self, mock: impl Into<MockResponse>) -> Self {
         self.mock_response = Some(mock.into());
@@ -302,6 +332,8 @@ pub(crate) struct Entry {
     pub(crate) options: CallOptions,
     /// Its price: `model_info`'s own prices, else the price table's for its model.
     pub(crate) price: Option<crate::accounting::ModelPrice>,
+    /// Its request defaults, typed (`None` when it has none).
+    pub(crate) defaults: Option<Arc<super::defaults::Defaults>>,
 }
 
 impl Entry {
@@ -322,6 +354,11 @@ impl Entry {
             .max_parallel_requests
             .map(|n| Arc::new(Semaphore::new(n.max(1) as usize)));
         let price = own_price(&config.model_info);
+        // Checked by `defaults::check` when the router is built.
+        let defaults = super::defaults::Defaults::new(&config.defaults)
+            .ok()
+            .flatten()
+            .map(Arc::new);
         Entry {
             config,
             id,
@@ -330,6 +367,7 @@ impl Entry {
             waiting: std::sync::atomic::AtomicU32::new(0),
             price,
             options,
+            defaults,
         }
     }
 

@@ -24,6 +24,7 @@
 //! ```
 
 pub mod cooldown;
+mod defaults;
 pub mod deployment;
 pub mod fallback;
 pub mod retry;
@@ -360,13 +361,19 @@ impl RouterBuilder {
         self
     }
 
-    /// Builds the router: checks that ids are unique and that every fallback and alias names
-    /// a group (a `Config` error naming it otherwise).
+    /// Builds the router: checks that ids are unique, that every fallback and alias names a
+    /// group, that every deployment's provider prefix is known to the client (built in or
+    /// registered with `ClientBuilder::provider`; a misspelt one gets a "did you mean" hint)
+    /// and that its request defaults have the right types (a `Config` error naming it
+    /// otherwise).
     pub fn build(self) -> Result<Router> {
         let client = match self.client {
             Some(c) => c,
             None => Client::from_env()?,
         };
+        for d in &self.deployments {
+            defaults::check(&client, d)?;
+        }
         let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
         let prices = self.observe.price_table();
         let groups = build_groups(&self.deployments, store.as_ref(), &prices)?;
@@ -620,6 +627,32 @@ impl Drop for Waiting<'_> {
 pub(crate) struct Attempt {
     model: String,
     options: CallOptions,
+    /// The deployment's request defaults.
+    defaults: Option<Arc<defaults::Defaults>>,
+}
+
+impl Attempt {
+    /// The request with the deployment's defaults it lacks.
+    fn chat<'r>(&self, r: &'r ChatRequest) -> defaults::Filled<'r, ChatRequest> {
+        self.defaults
+            .as_ref()
+            .map_or(defaults::Filled::Same(r), |d| d.chat(r))
+    }
+
+    fn embed<'r>(&self, r: &'r EmbeddingRequest) -> defaults::Filled<'r, EmbeddingRequest> {
+        self.defaults
+            .as_ref()
+            .map_or(defaults::Filled::Same(r), |d| d.embed(r))
+    }
+
+    fn text<'r>(
+        &self,
+        r: &'r TextCompletionRequest,
+    ) -> defaults::Filled<'r, TextCompletionRequest> {
+        self.defaults
+            .as_ref()
+            .map_or(defaults::Filled::Same(r), |d| d.text(r))
+    }
 }
 
 /// Keeps a call counted as in flight (and its parallel-limit permit) until dropped.
@@ -724,6 +757,9 @@ impl Router {
     /// Counters stay with their deployment ids.
     pub fn set_deployments(&self, deployments: Vec<Deployment>) -> Result<()> {
         let mut current = self.lock_deployments();
+        for d in &deployments {
+            defaults::check(&self.inner.client, d)?;
+        }
         let groups = build_groups(&deployments, self.inner.store.as_ref(), &self.inner.prices)?;
         validate_names(&groups, &self.inner.settings)?;
         self.inner.groups.store(Arc::new(groups));
@@ -869,7 +905,7 @@ impl Router {
         let routed = self
             .route(group, model, opts, prompt, false, call_id, |a: Attempt| {
                 let req = request;
-                async move { client.chat_with(req, &a.model, &a.options).await }
+                async move { client.chat_with(&a.chat(req), &a.model, &a.options).await }
             })
             .await?;
         Ok(finish(routed))
@@ -931,7 +967,10 @@ impl Router {
         let routed = self
             .route(group, model, opts, prompt, true, call_id, |a: Attempt| {
                 let req = request;
-                async move { client.chat_stream_with(req, &a.model, &a.options).await }
+                async move {
+                    let req = a.chat(req);
+                    client.chat_stream_with(&req, &a.model, &a.options).await
+                }
             })
             .await?;
         let meta = routed.value.meta().clone();
@@ -1006,7 +1045,7 @@ impl Router {
         let routed = self
             .route(group, model, opts, None, false, call_id, |a: Attempt| {
                 let req = request;
-                async move { client.embed_with(req, &a.model, &a.options).await }
+                async move { client.embed_with(&a.embed(req), &a.model, &a.options).await }
             })
             .await?;
         Ok(finish(routed))
@@ -1051,7 +1090,12 @@ impl Router {
         let routed = self
             .route(group, model, opts, None, false, call_id, |a: Attempt| {
                 let req = request;
-                async move { client.text_completion_with(req, &a.model, &a.options).await }
+                async move {
+                    let req = a.text(req);
+                    client
+                        .text_completion_with(&req, &a.model, &a.options)
+                        .await
+                }
             })
             .await?;
         Ok(finish(routed))
@@ -1284,6 +1328,7 @@ impl Router {
             let call = Attempt {
                 model: entry.model_for(requested),
                 options: merge_options(&entry, options, stream, s, deadline),
+                defaults: entry.defaults.clone(),
             };
             match attempt(call).await {
                 Ok(mut value) => {
