@@ -751,9 +751,7 @@ impl Client {
             match opened {
                 Ok(stream) => {
                     let model = request.model.clone();
-                    let stream =
-                        crate::accounting::estimate::complete_stream(stream, model, request);
-                    Ok(p.stream(run, stream))
+                    Ok(p.stream(run, stream, model, request))
                 }
                 Err(e) => {
                     p.fail(run, &e);
@@ -956,6 +954,11 @@ where
     })
     .await;
     let mut out = result?;
+    if let Some((field, n)) = out.implausible_usage() {
+        return Err(
+            crate::accounting::estimate::implausible(field, n).or_context(&cx.provider, &cx.model)
+        );
+    }
     let meta = out.meta_mut();
     if meta
         .request_id
@@ -982,6 +985,12 @@ where
 /// Answers that carry a [`ResponseMeta`].
 pub(crate) trait HasMeta {
     fn meta_mut(&mut self) -> &mut ResponseMeta;
+
+    /// The usage the vendor reported, when one of its counts is past belief (a stream's is
+    /// checked chunk by chunk as it passes).
+    fn implausible_usage(&self) -> Option<(&'static str, u64)> {
+        None
+    }
 }
 
 macro_rules! has_meta {
@@ -990,10 +999,28 @@ macro_rules! has_meta {
             fn meta_mut(&mut self) -> &mut ResponseMeta {
                 &mut self.meta
             }
+            fn implausible_usage(&self) -> Option<(&'static str, u64)> {
+                self.usage.as_ref().and_then(crate::types::Usage::implausible)
+            }
         }
     )*};
 }
-has_meta!(ChatResponse, EmbeddingResponse, TextCompletionResponse);
+has_meta!(ChatResponse, TextCompletionResponse);
+
+impl HasMeta for EmbeddingResponse {
+    fn meta_mut(&mut self) -> &mut ResponseMeta {
+        &mut self.meta
+    }
+    fn implausible_usage(&self) -> Option<(&'static str, u64)> {
+        let u = &self.usage;
+        [
+            ("prompt_tokens", u.prompt_tokens),
+            ("total_tokens", u.total_tokens),
+        ]
+        .into_iter()
+        .find(|(_, n)| *n > crate::types::Usage::MAX_TOKENS)
+    }
+}
 
 impl HasMeta for ChatStream {
     fn meta_mut(&mut self) -> &mut ResponseMeta {

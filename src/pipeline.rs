@@ -12,6 +12,7 @@ use std::time::{Instant, SystemTime};
 
 use futures::Stream;
 
+use crate::accounting::estimate::StreamUsage;
 use crate::accounting::ledger::{Admission, CallKeys, Ledger};
 use crate::client::HasMeta;
 use crate::error::{Error, Result};
@@ -317,14 +318,14 @@ impl Pipeline {
             }
         }
         if let (Some(l), Some(keys), Some(adm)) = (&self.ledger, &run.keys, run.admission) {
-            match err {
-                None => {
-                    let (i, o) = usage
-                        .as_ref()
-                        .map_or((0, 0), |u| (u.prompt_tokens, u.completion_tokens));
-                    l.charge(keys, adm, i, o, cost.unwrap_or(0.0));
-                }
-                Some(_) => l.fail(keys, adm),
+            let (i, o) = usage
+                .as_ref()
+                .map_or((0, 0), |u| (u.prompt_tokens, u.completion_tokens));
+            match (err, &usage) {
+                (None, _) => l.charge(keys, adm, i, o, cost.unwrap_or(0.0)),
+                // A stream that broke or was dropped after the vendor worked on it.
+                (Some(_), Some(_)) => l.charge_failed(keys, adm, i, o, cost.unwrap_or(0.0)),
+                (Some(_), None) => l.fail(keys, adm),
             }
             if let Some(m) = self.observer.metrics() {
                 for b in l.budgets_status() {
@@ -360,38 +361,37 @@ impl Pipeline {
         }
     }
 
-    /// Wraps an opened stream so that its end (complete, failed or dropped) is accounted for.
-    pub(crate) fn stream(self: &Arc<Self>, run: Running, mut stream: ChatStream) -> ChatStream {
-        if self.is_idle() && self.cost.is_none() {
-            return stream;
-        }
-        if self.is_idle() {
-            let p = self.clone();
-            return stream.with_pricer(Arc::new(move |m: &ResponseMeta, u: &Usage| {
-                p.price(m, u, "", None)
-            }));
-        }
+    /// Wraps an opened stream, once: its usage read or counted as it passes
+    /// ([`StreamUsage`]), a usage chunk added when the vendor sent none, and its end (complete,
+    /// failed or dropped) priced, charged and reported. `model` picks the tokenizer; `request`
+    /// gives the prompt's tokens when they must be counted.
+    pub(crate) fn stream(
+        self: &Arc<Self>,
+        run: Running,
+        stream: ChatStream,
+        model: String,
+        request: Box<crate::types::ChatRequest>,
+    ) -> ChatStream {
         let meta = stream.meta().clone();
         let call_started = stream.started();
         let started = run.started;
-        let pricer: crate::types::stream::Pricer = {
-            let p = self.clone();
-            Arc::new(move |m: &ResponseMeta, u: &Usage| p.price(m, u, "", None))
-        };
         let watched = Watched {
-            inner: std::mem::replace(
-                &mut stream,
-                ChatStream::from_chunks(Vec::new(), ResponseMeta::default()),
-            ),
+            inner: stream,
             pipeline: self.clone(),
             run: Some(run),
-            usage: None,
+            usage: StreamUsage::new(model, request),
             first: None,
             started,
+            done: false,
         };
-        ChatStream::new(watched, meta)
-            .started_at(call_started)
-            .with_pricer(pricer)
+        let out = ChatStream::new(watched, meta).started_at(call_started);
+        if self.cost.is_none() {
+            return out;
+        }
+        let p = self.clone();
+        out.with_pricer(Arc::new(move |m: &ResponseMeta, u: &Usage| {
+            p.price(m, u, "", None)
+        }))
     }
 }
 
@@ -407,27 +407,43 @@ fn budget_name(b: &crate::accounting::ledger::Budget) -> String {
     format!("{scope}:{:?}", b.period).to_lowercase()
 }
 
-/// A stream whose end is reported to the pipeline.
+/// A stream whose usage is tracked and whose end is reported to the pipeline.
 struct Watched {
     inner: ChatStream,
     pipeline: Arc<Pipeline>,
     run: Option<Running>,
-    usage: Option<Usage>,
+    usage: StreamUsage,
     first: Option<std::time::Duration>,
     started: Instant,
+    done: bool,
 }
 
 impl Watched {
-    fn end(&mut self, err: Option<&Error>) {
+    /// The stream failed or was dropped: a stream that failed after chunks were delivered, or
+    /// that the caller dropped, is charged what it used so far (the vendor did that work).
+    fn end(&mut self, err: &Error, dropped: bool) {
+        if self.run.is_none() || self.pipeline.is_idle() {
+            self.run = None;
+            return;
+        }
+        let used = dropped || self.usage.chunks() > 0;
+        let usage = used.then(|| self.usage.usage());
+        self.report(Some(err), usage);
+    }
+
+    /// Prices, charges and reports the stream's end.
+    fn report(&mut self, err: Option<&Error>, usage: Option<Usage>) {
         let Some(run) = self.run.take() else { return };
+        if self.pipeline.is_idle() {
+            return;
+        }
         let mut meta = self.inner.meta().clone();
         meta.time_to_first_token = meta.time_to_first_token.or(self.first);
-        let cost = match (&self.usage, err) {
-            (Some(u), None) => self.pipeline.price(&meta, u, "", None),
-            _ => None,
-        };
+        let cost = usage
+            .as_ref()
+            .and_then(|u| self.pipeline.price(&meta, u, "", None));
         self.pipeline
-            .finish(run, &meta, self.usage.take(), cost, err, None, true);
+            .finish(run, &meta, usage, cost, err, None, true);
     }
 }
 
@@ -436,36 +452,52 @@ impl Stream for Watched {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        let polled = Pin::new(&mut this.inner).poll_next(cx);
-        match &polled {
+        if this.done {
+            return Poll::Ready(None);
+        }
+        match Pin::new(&mut this.inner).poll_next(cx) {
             Poll::Ready(Some(Ok(chunk))) => {
                 if this.first.is_none() {
                     this.first = Some(this.started.elapsed());
                 }
-                if let Some(u) = &chunk.usage {
-                    this.usage = Some(u.clone());
+                if let Err(e) = this.usage.observe(&chunk) {
+                    let meta = this.inner.meta();
+                    let e = e.or_context(&meta.provider, &meta.model);
+                    this.done = true;
+                    this.end(&e, false);
+                    return Poll::Ready(Some(Err(e)));
                 }
+                Poll::Ready(Some(Ok(chunk)))
             }
             Poll::Ready(Some(Err(e))) => {
-                let e = e.clone_shallow();
-                this.end(Some(&e));
+                this.done = true;
+                this.end(&e.clone_shallow(), false);
+                Poll::Ready(Some(Err(e)))
             }
-            Poll::Ready(None) => this.end(None),
-            Poll::Pending => {}
+            Poll::Ready(None) => {
+                this.done = true;
+                // Usage is worked out only when someone needs it: the pipeline, or the caller
+                // (an added usage chunk).
+                let needed = !this.pipeline.is_idle() || this.usage.adds_chunk();
+                let usage = needed.then(|| this.usage.usage());
+                let added = usage.as_ref().and_then(|u| this.usage.usage_chunk(u));
+                this.report(None, usage);
+                Poll::Ready(added.map(Ok))
+            }
+            Poll::Pending => Poll::Pending,
         }
-        polled
     }
 }
 
 impl Drop for Watched {
     fn drop(&mut self) {
         if self.run.is_some() {
-            // Dropped before its end: reported as a failure.
+            // Dropped before its end: reported as a failure, charged what it used.
             let e = Error::new(
                 crate::error::ErrorKind::ApiConnection,
                 "the stream was dropped before its end",
             );
-            self.end(Some(&e));
+            self.end(&e, true);
         }
     }
 }

@@ -552,3 +552,151 @@ async fn tiny_costs_add_up_exactly_and_small_budgets_bind() {
     assert_eq!(err.kind(), ErrorKind::BudgetExceeded);
     assert!(err.message().contains("$0.000001 per day"), "{err}");
 }
+
+fn text_chunk(text: &str) -> serde_json::Value {
+    json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o",
+        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]})
+}
+
+/// Item 7: `u64::MAX` tokens from a vendor were accepted; ledger and metrics totals wrapped
+/// and one answer exhausted every budget. Usage past a billion tokens is an
+/// `InvalidResponse`, and totals saturate.
+#[tokio::test]
+async fn absurd_usage_is_an_invalid_response_and_totals_saturate() {
+    use litellm::accounting::ledger::{CallKeys, Dimension, Ledger};
+    let server = FakeUpstream::start().await;
+    let ledger = std::sync::Arc::new(Ledger::new());
+    let metrics = litellm::observe::Metrics::new();
+    let c = Client::builder()
+        .no_env()
+        .api_key("openai", KEY)
+        .api_base("openai", server.url())
+        .ledger(ledger.clone())
+        .metrics(metrics.clone())
+        .build()
+        .unwrap();
+    let mut absurd = answer();
+    absurd["usage"] = json!({"prompt_tokens": 18446744073709551615u64, "completion_tokens": 1, "total_tokens": 1e30});
+    server.push(Reply::json(200, absurd));
+    let err = c
+        .completion("openai/gpt-4o", vec![Message::user("x")])
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err}");
+    let usage_chunk = json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o",
+        "choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": 5_000_000_000u64, "total_tokens": 5_000_000_001u64}});
+    server.push(Reply::sse(vec![
+        support::sse_data(&text_chunk("hi")),
+        support::sse_data(&usage_chunk),
+        support::sse_raw_data("[DONE]"),
+    ]));
+    let s = c
+        .chat_stream(ChatRequest::new("openai/gpt-4o", vec![Message::user("x")]))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.collect_response().await.unwrap_err().kind(),
+        ErrorKind::InvalidResponse
+    );
+    let totals = ledger
+        .totals_for(Dimension::Model, "openai/gpt-4o")
+        .unwrap();
+    assert!(
+        totals.input_tokens < 1_000_000 && totals.output_tokens < 1_000_000,
+        "{totals:?}"
+    );
+    // Totals stop at their maximum instead of wrapping, whatever a caller charges.
+    let keys = CallKeys::new("m");
+    for _ in 0..3 {
+        let adm = ledger.admit(&keys).unwrap();
+        ledger.charge(&keys, adm, u64::MAX, u64::MAX, 1e300);
+    }
+    let t = ledger.totals_for(Dimension::Model, "m").unwrap();
+    assert_eq!((t.input_tokens, t.output_tokens), (u64::MAX, u64::MAX));
+    assert!(t.spend > 1e9, "{}", t.spend);
+}
+
+/// Item 8: a stream that ended without a usage chunk (the caller turned `include_usage` off,
+/// dropped the stream, or the vendor failed mid-stream) was charged zero. It is charged the
+/// prompt and what was delivered.
+#[tokio::test]
+async fn streams_without_usage_are_charged_what_they_delivered() {
+    use litellm::accounting::ledger::{Dimension, Ledger};
+    use litellm::{Metadata, StreamOptions};
+    let server = FakeUpstream::start().await;
+    let ledger = std::sync::Arc::new(Ledger::new());
+    let c = Client::builder()
+        .no_env()
+        .api_key("openai", KEY)
+        .api_base("openai", server.url())
+        .ledger(ledger.clone())
+        .build()
+        .unwrap();
+    let words: Vec<String> = (0..20)
+        .map(|i| support::sse_data(&text_chunk(&format!(" word{i}"))))
+        .collect();
+    let charged = |user: &str| {
+        let t = ledger.totals_for(Dimension::User, user).unwrap();
+        (t.input_tokens, t.output_tokens, t.spend)
+    };
+    let req = |user: &str| {
+        ChatRequest::new("openai/gpt-4o", vec![Message::user("Count to twenty")])
+            .metadata(Metadata::new().user(user))
+    };
+    // 1. The caller turned include_usage off: no usage chunk for it, but the call is charged.
+    let mut done = words.clone();
+    done.push(support::sse_raw_data("[DONE]"));
+    server.push(Reply::sse(done));
+    let off = req("off").stream_options(StreamOptions {
+        include_usage: Some(false),
+        ..Default::default()
+    });
+    let resp = c
+        .chat_stream(off)
+        .await
+        .unwrap()
+        .collect_response()
+        .await
+        .unwrap();
+    assert!(resp.usage.is_none());
+    let (i, o, spend) = charged("off");
+    assert!(i > 0 && o >= 30 && spend > 0.0, "{i} {o} {spend}");
+    // 2. The vendor failed mid-stream after ten chunks.
+    let mut failing: Vec<String> = words[..10].to_vec();
+    failing.push(support::sse_data(
+        &json!({"error": {"message": "overloaded", "type": "server_error"}}),
+    ));
+    server.push(Reply::sse(failing));
+    let err = c
+        .chat_stream(req("failed"))
+        .await
+        .unwrap()
+        .collect_response()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InternalServer, "{err}");
+    let (i, o, spend) = charged("failed");
+    assert!(
+        i > 0 && (10..30).contains(&o) && spend > 0.0,
+        "{i} {o} {spend}"
+    );
+    // 3. The caller dropped the stream after three chunks.
+    server.push(Reply::sse(words.clone()).gap(Duration::from_millis(20)));
+    let mut s = c.chat_stream(req("dropped")).await.unwrap();
+    for _ in 0..3 {
+        futures::StreamExt::next(&mut s).await.unwrap().unwrap();
+    }
+    drop(s);
+    let (i, o, spend) = charged("dropped");
+    assert!(
+        i > 0 && (3..10).contains(&o) && spend > 0.0,
+        "{i} {o} {spend}"
+    );
+    assert_eq!(
+        ledger
+            .totals_for(Dimension::User, "dropped")
+            .unwrap()
+            .failures,
+        1
+    );
+}

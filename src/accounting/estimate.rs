@@ -4,18 +4,16 @@
 //!
 //! - A chat answer without `usage`: the prompt (messages and tool definitions) and every
 //!   choice's text, reasoning and tool calls are counted ([`fill_chat`]).
-//! - A stream that ends (successfully) without a usage chunk: the text, reasoning and tool-call
-//!   fragments that passed are collected, and a usage chunk (`choices: []`) is added at the end
-//!   ([`complete_stream`]). A stream that reports usage costs one flag check per chunk.
-
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use futures::Stream;
+//! - A stream without a usage chunk: the text, reasoning and tool-call fragments are counted
+//!   as they pass, holding at most 16 KiB of text ([`StreamUsage`]). At a normal end a usage
+//!   chunk (`choices: []`) is added, unless the request opted out with
+//!   `stream_options.include_usage: false`; a stream that fails or is dropped is charged the
+//!   prompt and what was delivered. Once a stream reports usage, its chunks cost one check
+//!   each.
 
 use super::tokens::{count_text, prompt_tokens};
 use crate::error::Result;
-use crate::types::{ChatChunk, ChatResponse, ChatStream, Content, Message, Tool, Usage};
+use crate::types::{ChatChunk, ChatRequest, ChatResponse, Content, Message, Tool, Usage};
 
 /// Fills `resp.usage` with counted tokens when the vendor sent none; `model` picks the
 /// tokenizer.
@@ -53,134 +51,185 @@ pub(crate) fn fill_chat(
     resp.meta.usage_estimated = true;
 }
 
-/// Wraps a stream so that, when it ends without a usage chunk, one with counted tokens is
-/// added. Takes the request's messages and tools by value (the caller no longer needs them).
-/// A request that said `stream_options.include_usage: false` is left as it is.
-pub(crate) fn complete_stream(
-    stream: ChatStream,
-    model: String,
-    request: Box<crate::types::ChatRequest>,
-) -> ChatStream {
-    let opted_out = request
-        .stream_options
-        .as_ref()
-        .is_some_and(|o| o.include_usage == Some(false));
-    if opted_out {
-        return stream;
+/// Text held before it is counted: a stream's text is counted in pieces of about this size as
+/// it passes, so a stream of any length holds at most this much (a 175 MB stream without
+/// usage once held all of it).
+const FLUSH_AT: usize = 16 * 1024;
+
+/// Tokens of streamed text, counted as it passes.
+#[derive(Debug)]
+struct TextTally {
+    pending: String,
+    counted: u64,
+}
+
+impl TextTally {
+    fn push(&mut self, model: &str, text: &str) {
+        self.pending.push_str(text);
+        if self.pending.len() < FLUSH_AT {
+            return;
+        }
+        // Cut before the last whitespace: tokenizers start words at a leading space, so no
+        // token spans the cut (the count matches counting the whole text, near enough).
+        let cut = self
+            .pending
+            .rfind(char::is_whitespace)
+            .filter(|&i| i > 0)
+            .unwrap_or(self.pending.len());
+        self.counted = self
+            .counted
+            .saturating_add(count_text(model, &self.pending[..cut]));
+        self.pending.drain(..cut);
     }
-    let (messages, tools) = (request.messages, request.tools);
-    let meta = stream.meta().clone();
-    let started = stream.started();
-    ChatStream::new(
-        Completing {
-            inner: stream,
-            model,
-            messages,
-            tools,
-            text: String::new(),
-            last: None,
-            state: State::Open,
-        },
-        meta,
-    )
-    .started_at(started)
+
+    fn total(&self, model: &str) -> u64 {
+        self.counted
+            .saturating_add(count_text(model, &self.pending))
+    }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum State {
-    /// No usage seen yet: collecting text.
-    Open,
-    /// The vendor sent usage: passing chunks through.
-    Reported,
-    /// Ended (or failed).
-    Done,
-}
-
-struct Completing {
-    inner: ChatStream,
+/// What a stream used, as it passes: the usage the vendor reported, or else the prompt and
+/// the text delivered so far, counted with the tokenizers. The pipeline charges a stream with
+/// it however the stream ends: completed, failed, or dropped by the caller.
+pub(crate) struct StreamUsage {
+    /// The model that picks the tokenizer.
     model: String,
-    messages: Vec<Message>,
-    tools: Option<Vec<Tool>>,
-    text: String,
-    /// id, model and created of the last chunk, for the added usage chunk.
+    /// The request, for the prompt's tokens (counted only when needed).
+    request: Box<ChatRequest>,
+    text: TextTally,
+    reported: Option<Usage>,
+    /// id, model and created of the first chunk, for an added usage chunk.
     last: Option<(String, String, i64)>,
-    state: State,
+    /// Chunks seen.
+    chunks: u64,
 }
 
-impl Completing {
-    fn usage_chunk(&mut self) -> Option<ChatChunk> {
-        let (id, model, created) = self.last.take()?;
-        let prompt = prompt_tokens(&self.model, &self.messages, self.tools.as_deref());
-        let mut usage = Usage::new(prompt, count_text(&self.model, &self.text));
+impl StreamUsage {
+    pub(crate) fn new(model: String, request: Box<ChatRequest>) -> StreamUsage {
+        StreamUsage {
+            model,
+            request,
+            text: TextTally {
+                pending: String::new(),
+                counted: 0,
+            },
+            reported: None,
+            last: None,
+            chunks: 0,
+        }
+    }
+
+    /// True when the request said `stream_options.include_usage: false`: no usage chunk is
+    /// added for the caller (the call is still charged what it used).
+    pub(crate) fn opted_out(&self) -> bool {
+        self.request
+            .stream_options
+            .as_ref()
+            .is_some_and(|o| o.include_usage == Some(false))
+    }
+
+    /// Chunks seen so far.
+    pub(crate) fn chunks(&self) -> u64 {
+        self.chunks
+    }
+
+    /// Looks at one chunk: keeps reported usage, counts delivered text until usage is
+    /// reported. Usage above [`Usage::MAX_TOKENS`] is an `InvalidResponse`.
+    pub(crate) fn observe(&mut self, chunk: &ChatChunk) -> Result<()> {
+        self.chunks += 1;
+        if self.last.is_none() {
+            self.last = Some((chunk.id.clone(), chunk.model.clone(), chunk.created));
+        }
+        if let Some(u) = &chunk.usage {
+            if let Some((field, n)) = u.implausible() {
+                return Err(implausible(field, n));
+            }
+            self.reported = Some(u.clone());
+            self.text = TextTally {
+                pending: String::new(),
+                counted: 0,
+            };
+            return Ok(());
+        }
+        if self.reported.is_some() {
+            return Ok(());
+        }
+        for c in &chunk.choices {
+            let d = &c.delta;
+            for t in [&d.content, &d.reasoning_content, &d.refusal]
+                .into_iter()
+                .flatten()
+            {
+                self.text.push(&self.model, t);
+            }
+            for call in d.tool_calls.iter().flatten() {
+                if let Some(f) = &call.function {
+                    for t in [&f.name, &f.arguments].into_iter().flatten() {
+                        self.text.push(&self.model, t);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What the stream used so far: the reported usage, else the prompt plus the text
+    /// delivered, counted (marked `"estimated": true`).
+    pub(crate) fn usage(&self) -> Usage {
+        if let Some(u) = &self.reported {
+            return u.clone();
+        }
+        let prompt = prompt_tokens(
+            &self.model,
+            &self.request.messages,
+            self.request.tools.as_deref(),
+        );
+        let mut usage = Usage::new(prompt, self.text.total(&self.model));
         usage
             .extra
             .insert("estimated".to_string(), serde_json::Value::Bool(true));
+        usage
+    }
+
+    /// True when the stream ends with an added usage chunk: the vendor reported none, a
+    /// chunk passed, and the caller did not opt out.
+    pub(crate) fn adds_chunk(&self) -> bool {
+        self.reported.is_none() && self.last.is_some() && !self.opted_out()
+    }
+
+    /// The usage chunk (`choices: []`) carrying `usage` (from [`StreamUsage::usage`]) to add
+    /// at the end of the stream, when [`adds_chunk`](Self::adds_chunk).
+    pub(crate) fn usage_chunk(&self, usage: &Usage) -> Option<ChatChunk> {
+        if !self.adds_chunk() {
+            return None;
+        }
+        let (id, model, created) = self.last.clone()?;
         Some(ChatChunk {
             id,
             object: "chat.completion.chunk".to_string(),
             created,
             model,
-            usage: Some(usage),
+            usage: Some(usage.clone()),
             ..Default::default()
         })
     }
 }
 
-impl Stream for Completing {
-    type Item = Result<ChatChunk>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        if this.state == State::Done {
-            return Poll::Ready(None);
-        }
-        let polled = Pin::new(&mut this.inner).poll_next(cx);
-        if this.state == State::Reported {
-            return polled;
-        }
-        match &polled {
-            Poll::Ready(Some(Ok(chunk))) => {
-                if chunk.usage.is_some() {
-                    this.state = State::Reported;
-                    this.text = String::new();
-                    return polled;
-                }
-                for c in &chunk.choices {
-                    let d = &c.delta;
-                    for t in [&d.content, &d.reasoning_content].into_iter().flatten() {
-                        this.text.push_str(t);
-                    }
-                    for call in d.tool_calls.iter().flatten() {
-                        if let Some(f) = &call.function {
-                            for t in [&f.name, &f.arguments].into_iter().flatten() {
-                                this.text.push_str(t);
-                            }
-                        }
-                    }
-                }
-                if this.last.is_none() {
-                    this.last = Some((chunk.id.clone(), chunk.model.clone(), chunk.created));
-                }
-                polled
-            }
-            Poll::Ready(Some(Err(_))) => {
-                this.state = State::Done;
-                polled
-            }
-            Poll::Ready(None) => {
-                this.state = State::Done;
-                Poll::Ready(this.usage_chunk().map(Ok))
-            }
-            Poll::Pending => Poll::Pending,
-        }
-    }
+/// The error for usage above [`Usage::MAX_TOKENS`].
+pub(crate) fn implausible(field: &str, n: u64) -> crate::error::Error {
+    crate::error::Error::new(
+        crate::error::ErrorKind::InvalidResponse,
+        format!(
+            "the vendor reported {n} {field}, more than the {} any call can use",
+            Usage::MAX_TOKENS
+        ),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{ChunkChoice, Delta, ResponseMeta};
-    use futures::StreamExt;
+    use crate::types::{ChunkChoice, Delta};
 
     fn chunk(text: &str) -> ChatChunk {
         ChatChunk {
@@ -206,51 +255,71 @@ mod tests {
         crate::types::ChatRequest::new("gpt-4o", msgs())
     }
 
-    #[tokio::test]
-    async fn a_stream_without_usage_gets_a_counted_usage_chunk() {
-        let inner = ChatStream::from_chunks(
-            vec![chunk("hello"), chunk(" world")],
-            ResponseMeta::default(),
-        );
-        let s = complete_stream(inner, "gpt-4o".into(), Box::new(req()));
-        let chunks: Vec<ChatChunk> = s.map(|c| c.unwrap()).collect().await;
-        assert_eq!(chunks.len(), 3);
-        let last = &chunks[2];
+    #[test]
+    fn a_stream_without_usage_gets_a_counted_usage_chunk() {
+        let mut u = StreamUsage::new("gpt-4o".into(), Box::new(req()));
+        u.observe(&chunk("hello")).unwrap();
+        u.observe(&chunk(" world")).unwrap();
+        assert!(u.adds_chunk());
+        let usage = u.usage();
+        let last = u.usage_chunk(&usage).unwrap();
         assert!(last.choices.is_empty());
         assert_eq!((last.id.as_str(), last.created), ("c1", 7));
-        let u = last.usage.as_ref().unwrap();
+        let got = last.usage.as_ref().unwrap();
         // "hello world" = 2 tokens; the prompt: 3 + 3 + "user" (1) + 2
-        assert_eq!(u.completion_tokens, 2);
-        assert_eq!(u.prompt_tokens, prompt_tokens("gpt-4o", &msgs(), None));
+        assert_eq!(got.completion_tokens, 2);
+        assert_eq!(got.prompt_tokens, prompt_tokens("gpt-4o", &msgs(), None));
         assert_eq!(
-            u.extra.get("estimated"),
+            got.extra.get("estimated"),
             Some(&serde_json::Value::Bool(true))
         );
+        // A caller that opted out gets no chunk, but the usage is still known.
+        let mut opted = req();
+        opted.stream_options = Some(crate::types::StreamOptions {
+            include_usage: Some(false),
+            ..Default::default()
+        });
+        let mut u = StreamUsage::new("gpt-4o".into(), Box::new(opted));
+        u.observe(&chunk("hello")).unwrap();
+        assert!(!u.adds_chunk() && u.usage_chunk(&u.usage()).is_none());
+        assert_eq!(u.usage().completion_tokens, 1);
     }
 
-    #[tokio::test]
-    async fn reported_usage_and_failed_streams_are_left_alone() {
+    #[test]
+    fn reported_usage_wins_and_absurd_usage_is_refused() {
         let mut with_usage = chunk("");
         with_usage.choices.clear();
         with_usage.usage = Some(Usage::new(5, 1));
-        let inner = ChatStream::from_chunks(
-            vec![chunk("hi"), with_usage.clone()],
-            ResponseMeta::default(),
-        );
-        let s = complete_stream(inner, "gpt-4o".into(), Box::new(req()));
-        let chunks: Vec<ChatChunk> = s.map(|c| c.unwrap()).collect().await;
-        assert_eq!(chunks.len(), 2);
-        assert_eq!(chunks[1], with_usage);
+        let mut u = StreamUsage::new("gpt-4o".into(), Box::new(req()));
+        u.observe(&chunk("hi")).unwrap();
+        u.observe(&with_usage).unwrap();
+        assert!(!u.adds_chunk());
+        assert_eq!(u.usage(), Usage::new(5, 1));
+        let mut absurd = with_usage.clone();
+        absurd.usage = Some(Usage::new(u64::MAX, 1));
+        let err = u.observe(&absurd).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidResponse);
+    }
 
-        let failing = futures::stream::iter(vec![
-            Ok(chunk("hi")),
-            Err(crate::Error::new(crate::ErrorKind::ApiConnection, "cut")),
-        ]);
-        let inner = ChatStream::new(failing, ResponseMeta::default());
-        let s = complete_stream(inner, "gpt-4o".into(), Box::new(req()));
-        let items: Vec<_> = s.collect().await;
-        assert_eq!(items.len(), 2);
-        assert!(items[1].is_err());
+    #[test]
+    fn long_streams_are_counted_in_bounded_memory() {
+        let mut u = StreamUsage::new("gpt-4o".into(), Box::new(req()));
+        let piece = "The quick brown fox jumps over the lazy dog. ";
+        let mut whole = String::new();
+        for _ in 0..5_000 {
+            u.observe(&chunk(piece)).unwrap();
+            whole.push_str(piece);
+            assert!(u.text.pending.len() < FLUSH_AT + piece.len());
+        }
+        let exact = count_text("gpt-4o", &whole);
+        assert_eq!(u.usage().completion_tokens, exact);
+        // Text without whitespace is counted whole when it passes the limit.
+        let mut u = StreamUsage::new("gpt-4o".into(), Box::new(req()));
+        for _ in 0..100 {
+            u.observe(&chunk(&"x".repeat(1_000))).unwrap();
+        }
+        assert!(u.text.pending.len() < FLUSH_AT + 1_000);
+        assert!(u.usage().completion_tokens > 0);
     }
 
     #[test]

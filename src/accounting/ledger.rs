@@ -668,6 +668,21 @@ impl Ledger {
         drop(admission);
     }
 
+    /// Charges a call that failed after the vendor worked on it (a stream that broke, or that
+    /// the caller dropped, after chunks were delivered): counted as a failure, with the tokens
+    /// and cost it used.
+    pub fn charge_failed(
+        &self,
+        keys: &CallKeys,
+        admission: Admission,
+        input_tokens: u64,
+        output_tokens: u64,
+        cost: f64,
+    ) {
+        self.record_at(keys, true, input_tokens, output_tokens, cost, now_ms());
+        drop(admission);
+    }
+
     /// Records a failed call (counted, nothing spent) and releases its reserve.
     pub fn fail(&self, keys: &CallKeys, admission: Admission) {
         self.record_at(keys, true, 0, 0, 0.0, now_ms());

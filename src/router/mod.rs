@@ -943,9 +943,7 @@ impl Router {
                         "" => request.model.clone(),
                         served => served.to_string(),
                     };
-                    let stream =
-                        crate::accounting::estimate::complete_stream(stream, model, request);
-                    Ok(p.stream(run, stream))
+                    Ok(p.stream(run, stream, model, request))
                 }
                 Err(e) => {
                     p.fail(run, &e);
