@@ -700,3 +700,76 @@ async fn streams_without_usage_are_charged_what_they_delivered() {
         1
     );
 }
+
+/// Item 13: a shared response cache answered tenant B (whose key was revoked) with tenant A's
+/// cached answer, because credentials are not part of the key. Calls that carry their own
+/// key are scoped by it unless the cache is explicitly shared.
+#[tokio::test]
+async fn a_cache_does_not_answer_one_tenant_with_anothers_entry() {
+    use litellm::cache::{CacheConfig, CacheScope};
+    let server = FakeUpstream::start().await;
+    let build = |scope: Option<CacheScope>| {
+        let cache = match scope {
+            Some(s) => CacheConfig::memory().scope(s),
+            None => CacheConfig::memory(),
+        };
+        Client::builder()
+            .no_env()
+            .api_key("openai", KEY)
+            .api_base("openai", server.url())
+            .cache(cache)
+            .build()
+            .unwrap()
+    };
+    let ask = |key: Option<&str>| {
+        let req = ChatRequest::new("openai/gpt-4o", vec![Message::user("same question")]);
+        match key {
+            Some(k) => req.api_key(k),
+            None => req,
+        }
+    };
+    // The default: tenant A's answer is cached; tenant B (revoked) is checked by the vendor.
+    let c = build(None);
+    server.push(Reply::json(200, answer()));
+    c.chat(ask(Some("sk-tenant-a-000000"))).await.unwrap();
+    server.push(Reply::json(401, json!({"error": {"message": "revoked"}})));
+    let err = c.chat(ask(Some("sk-tenant-b-000000"))).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Authentication);
+    // Tenant A is still served from its own entry.
+    assert!(
+        c.chat(ask(Some("sk-tenant-a-000000")))
+            .await
+            .unwrap()
+            .meta
+            .cache_hit
+    );
+    // Calls on the client's own key share entries, as before.
+    server.push(Reply::json(200, answer()));
+    c.chat(ask(None)).await.unwrap();
+    assert!(c.chat(ask(None)).await.unwrap().meta.cache_hit);
+    assert_eq!(server.request_count(), 3);
+    // An explicitly shared cache answers everyone from one entry (one trusted application).
+    let shared = build(Some(CacheScope::Shared));
+    server.push(Reply::json(200, answer()));
+    shared.chat(ask(Some("sk-tenant-a-000000"))).await.unwrap();
+    assert!(
+        shared
+            .chat(ask(Some("sk-tenant-b-000000")))
+            .await
+            .unwrap()
+            .meta
+            .cache_hit
+    );
+    // Per credential: even calls on the client's key are their own scope.
+    let per = build(Some(CacheScope::PerCredential));
+    server.push(Reply::json(200, answer()));
+    per.chat(ask(None)).await.unwrap();
+    server.push(Reply::json(200, answer()));
+    assert!(
+        !per.chat(ask(Some("sk-tenant-a-000000")))
+            .await
+            .unwrap()
+            .meta
+            .cache_hit
+    );
+}

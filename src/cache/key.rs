@@ -186,7 +186,7 @@ fn body_of<T: Serialize>(req: &T) -> Option<Map<String, Value>> {
     }
 }
 
-fn whole_key<T: Serialize>(
+pub(crate) fn whole_key<T: Serialize>(
     kind: &str,
     group: &str,
     req: &T,
@@ -279,11 +279,19 @@ fn inputs_of(input: &EmbeddingInput) -> Vec<Value> {
 /// assert_eq!(batch[1], single[0]);
 /// ```
 pub fn embedding_keys(group: &str, req: &EmbeddingRequest) -> Option<Vec<CacheKey>> {
+    embedding_keys_in(group, req, req.options.cache.namespace.as_deref())
+}
+
+/// [`embedding_keys`] under `namespace` (the call's own, with its scope when it has one).
+pub(crate) fn embedding_keys_in(
+    group: &str,
+    req: &EmbeddingRequest,
+    namespace: Option<&str>,
+) -> Option<Vec<CacheKey>> {
     let params = body_of(req)?;
     let mut head = HashWriter(Sha256::new());
     write_head(&mut head, "embedding", group, &params, EMBEDDING_EXCLUDED).ok()?;
     head.write_all(b",\"input\":").ok()?;
-    let namespace = req.options.cache.namespace.as_deref();
     let mut keys = Vec::with_capacity(req.input.len());
     for input in inputs_of(&req.input) {
         let mut h = HashWriter(head.0.clone());
@@ -310,6 +318,26 @@ pub fn embedding_canonical(group: &str, req: &EmbeddingRequest) -> Vec<String> {
             String::from_utf8_lossy(&out).into_owned()
         })
         .collect()
+}
+
+/// The scope of a call's credentials in a cache key: `cred-` and 16 hex digits of a SHA-256
+/// over its API key and base URL (never the key itself; the hash cannot be turned back into
+/// it).
+pub(crate) fn credential_scope(api_key: Option<&str>, api_base: Option<&str>) -> String {
+    let mut h = Sha256::new();
+    h.update(b"litellm-cache-scope\0");
+    h.update(api_key.unwrap_or_default().as_bytes());
+    h.update(b"\0");
+    h.update(api_base.unwrap_or_default().as_bytes());
+    let digest = h.finalize();
+    let mut s = String::with_capacity(21);
+    s.push_str("cred-");
+    for b in &digest[..8] {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        s.push(HEX[(b >> 4) as usize] as char);
+        s.push(HEX[(b & 15) as usize] as char);
+    }
+    s
 }
 
 /// A key standing for a list of keys (used to coalesce identical embedding batches).

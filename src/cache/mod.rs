@@ -464,6 +464,34 @@ pub struct CacheConfig {
     calls: CachedCalls,
     default_ttl: Option<Duration>,
     coalesce: bool,
+    scope: CacheScope,
+}
+
+/// Who may be answered from whose entries (and share whose in-flight calls).
+///
+/// Keys never contain credentials, so without a scope two callers with different API keys who
+/// send the same request share an entry: a caller whose key was revoked would still be answered
+/// from another's cached call, without the vendor ever checking its key. A scope adds a hash of
+/// the call's own credentials (`api_key` and `api_base`) to its keys.
+///
+/// ```
+/// use litellm::cache::{CacheConfig, CacheScope};
+/// let per_tenant = CacheConfig::memory().scope(CacheScope::PerCredential);
+/// assert_eq!(per_tenant.cache_scope(), CacheScope::PerCredential);
+/// assert_eq!(CacheConfig::memory().cache_scope(), CacheScope::Auto);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CacheScope {
+    /// Per credential for calls that carry their own `api_key` or `api_base` (each caller
+    /// brings its key, as behind a gateway); shared for calls that use the client's or the
+    /// deployment's credentials (one operator's key for everyone). The default.
+    #[default]
+    Auto,
+    /// Every caller shares entries: only the request decides. For one trusted application.
+    Shared,
+    /// Every call is scoped by its own credentials (none counts as one scope of its own).
+    PerCredential,
 }
 
 impl std::fmt::Debug for CacheConfig {
@@ -473,6 +501,7 @@ impl std::fmt::Debug for CacheConfig {
             .field("calls", &self.calls)
             .field("default_ttl", &self.default_ttl)
             .field("coalesce", &self.coalesce)
+            .field("scope", &self.scope)
             .finish()
     }
 }
@@ -491,6 +520,7 @@ impl CacheConfig {
             calls: CachedCalls::all(),
             default_ttl: None,
             coalesce: true,
+            scope: CacheScope::Auto,
         }
     }
 
@@ -533,6 +563,18 @@ impl CacheConfig {
     pub fn coalesce(mut self, on: bool) -> Self {
         self.coalesce = on;
         self
+    }
+
+    /// Who shares entries (default [`CacheScope::Auto`]: per credential when calls carry
+    /// their own `api_key` or `api_base`).
+    pub fn scope(mut self, scope: CacheScope) -> Self {
+        self.scope = scope;
+        self
+    }
+
+    /// The scope of entries.
+    pub fn cache_scope(&self) -> CacheScope {
+        self.scope
     }
 
     /// The backend.
@@ -694,7 +736,31 @@ impl ResponseCache {
         if !self.config.calls.chat || (ctl.no_cache && ctl.no_store) {
             return None;
         }
-        chat_key(group, req)
+        let ns = self.namespace_of(&req.options);
+        key::whole_key("chat", group, req, key::CHAT_EXCLUDED, ns.as_deref())
+    }
+
+    /// The namespace of a call's keys: its own `cache_namespace`, then its credential scope
+    /// when the [`CacheScope`] gives it one.
+    fn namespace_of<'a>(&self, o: &'a crate::types::CallOptions) -> Option<Cow<'a, str>> {
+        let own = o.api_key.is_some() || o.api_base.is_some();
+        let scoped = match self.config.scope {
+            CacheScope::Shared => false,
+            CacheScope::Auto => own,
+            CacheScope::PerCredential => true,
+        };
+        let ns = o.cache.namespace.as_deref();
+        if !scoped {
+            return ns.map(Cow::Borrowed);
+        }
+        let scope = key::credential_scope(
+            o.api_key.as_ref().map(|k| k.expose()),
+            o.api_base.as_deref(),
+        );
+        Some(match ns {
+            Some(ns) => Cow::Owned(format!("{ns}:{scope}")),
+            None => Cow::Owned(scope),
+        })
     }
 
     /// The key under which a text-completion request is cached (see [`Self::chat_key`]).
@@ -703,7 +769,8 @@ impl ResponseCache {
         if !self.config.calls.text || (ctl.no_cache && ctl.no_store) {
             return None;
         }
-        text_key(group, req)
+        let ns = self.namespace_of(&req.options);
+        key::whole_key("text", group, req, key::TEXT_EXCLUDED, ns.as_deref())
     }
 
     /// The TTL a call's answers are stored with, or `None` when they are not stored.
@@ -911,7 +978,8 @@ impl ResponseCache {
         if !self.config.calls.embeddings || (ctl.no_cache && ctl.no_store) || req.input.is_empty() {
             return None;
         }
-        let keys = embedding_keys(group, req)?;
+        let ns = self.namespace_of(&req.options);
+        let keys = key::embedding_keys_in(group, req, ns.as_deref())?;
         let found = if ctl.no_cache {
             vec![None; keys.len()]
         } else {
