@@ -89,6 +89,33 @@ pub(crate) struct ObserveSettings {
 }
 
 impl ObserveSettings {
+    /// These settings, with the parts they leave unset taken from `client`'s (a router built
+    /// on a client). A part set on both (cache, ledger, metrics, price table, log level) is a
+    /// `Config` error rather than a silent choice; callbacks of both are kept.
+    pub(crate) fn inherit(mut self, client: &ObserveSettings) -> Result<ObserveSettings> {
+        fn take<T: Clone>(mine: &mut Option<T>, theirs: &Option<T>, what: &str) -> Result<()> {
+            match (mine.is_some(), theirs) {
+                (true, Some(_)) => Err(Error::config(format!(
+                    "both the router and its client have a {what}: set it on one of them \
+                     (the router's calls go through the router's pipeline only)"
+                ))),
+                (false, Some(t)) => {
+                    *mine = Some(t.clone());
+                    Ok(())
+                }
+                _ => Ok(()),
+            }
+        }
+        take(&mut self.cache, &client.cache, "response cache")?;
+        take(&mut self.ledger, &client.ledger, "ledger")?;
+        take(&mut self.metrics, &client.metrics, "metrics registry")?;
+        take(&mut self.prices, &client.prices, "price table")?;
+        take(&mut self.log_level, &client.log_level, "log level")?;
+        self.callbacks.extend(client.callbacks.iter().cloned());
+        self.detailed_callbacks |= client.detailed_callbacks;
+        Ok(self)
+    }
+
     /// The pipeline these settings describe (`LITELLM_LOG` read once, here, when no level was
     /// set in code).
     pub(crate) fn pipeline(&self) -> crate::pipeline::Pipeline {
@@ -357,6 +384,7 @@ impl ClientBuilder {
                 headers: self.headers,
                 custom: self.custom,
                 env: self.env,
+                observe: self.observe,
             }),
         })
     }
@@ -364,6 +392,9 @@ impl ClientBuilder {
 
 struct Inner {
     pipeline: Arc<crate::pipeline::Pipeline>,
+    /// What the pipeline and cache were built from (a router built on this client takes the
+    /// parts it does not set itself).
+    observe: ObserveSettings,
     cache: Option<crate::cache::ResponseCache>,
     http: reqwest::Client,
     timeout: Duration,
@@ -682,6 +713,11 @@ impl Client {
             ),
         };
         Error::bad_request(msg).with_model(model)
+    }
+
+    /// What this client's pipeline and cache were built from.
+    pub(crate) fn observe_settings(&self) -> &ObserveSettings {
+        &self.inner.observe
     }
 
     /// Waits until every callback event of calls made so far has been delivered and each

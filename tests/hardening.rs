@@ -773,3 +773,62 @@ async fn a_cache_does_not_answer_one_tenant_with_anothers_entry() {
             .cache_hit
     );
 }
+
+/// Counts the calls it is told about.
+struct Counting(std::sync::atomic::AtomicUsize);
+
+#[litellm::async_trait]
+impl litellm::observe::Callback for Counting {
+    async fn on_success(
+        &self,
+        _: &litellm::observe::CallEvent,
+    ) -> litellm::observe::CallbackResult {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// `Router::builder().client(c)` silently dropped the cache, ledger, callbacks and metrics set
+/// on `c`. They serve the router's calls now; a part set on both is refused.
+#[tokio::test]
+async fn a_routers_client_keeps_its_cache_ledger_callbacks_and_metrics() {
+    use litellm::accounting::ledger::{Dimension, Ledger};
+    use litellm::cache::CacheConfig;
+    use litellm::observe::Metrics;
+    let ledger = std::sync::Arc::new(Ledger::new());
+    let metrics = Metrics::new();
+    let counting = std::sync::Arc::new(Counting(Default::default()));
+    let client = || {
+        Client::builder()
+            .cache(CacheConfig::memory())
+            .ledger(ledger.clone())
+            .callback(counting.clone())
+            .metrics(metrics.clone())
+            .build()
+            .unwrap()
+    };
+    let router = Router::builder()
+        .client(client())
+        .deployment(Deployment::new("g", "mock/gpt-4o-mini"))
+        .build()
+        .unwrap();
+    let ask = || ChatRequest::new("g", vec![Message::user("Hi")]);
+    assert!(!router.chat(ask()).await.unwrap().meta.cache_hit);
+    assert!(router.chat(ask()).await.unwrap().meta.cache_hit);
+    router.flush_callbacks().await;
+    assert_eq!(counting.0.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(
+        ledger.totals_for(Dimension::Model, "g").unwrap().requests,
+        2
+    );
+    assert!(metrics.render().contains("litellm_cache_hits_total"));
+    // Set on both: a Config error instead of a silent choice.
+    let err = Router::builder()
+        .client(client())
+        .ledger(std::sync::Arc::new(Ledger::new()))
+        .deployment(Deployment::new("g", "mock/gpt-4o-mini"))
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(err.message().contains("ledger"), "{err}");
+}

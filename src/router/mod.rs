@@ -186,6 +186,10 @@ impl Default for RouterBuilder {
 
 impl RouterBuilder {
     /// The client the router calls through (default: one built from the environment).
+    ///
+    /// The cache, ledger, callbacks, metrics, price table and log level set on `client` serve
+    /// the router's calls as well, for each part the router does not set itself; a part set on
+    /// both is a `Config` error at [`build`](Self::build) (callbacks of both are kept).
     pub fn client(mut self, client: Client) -> Self {
         self.client = Some(client);
         self
@@ -366,11 +370,14 @@ impl RouterBuilder {
     /// registered with `ClientBuilder::provider`; a misspelt one gets a "did you mean" hint)
     /// and that its request defaults have the right types (a `Config` error naming it
     /// otherwise).
-    pub fn build(self) -> Result<Router> {
+    pub fn build(mut self) -> Result<Router> {
         let client = match self.client {
             Some(c) => c,
             None => Client::from_env()?,
         };
+        // A client's cache, ledger, callbacks and metrics serve the router's calls too
+        // (or a part set on both is refused), never silently dropped.
+        self.observe = self.observe.inherit(client.observe_settings())?;
         for d in &self.deployments {
             defaults::check(&client, d)?;
         }
