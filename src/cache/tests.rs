@@ -129,11 +129,21 @@ async fn a_repeated_chat_is_served_from_the_cache_at_no_cost() {
     assert_eq!(second.meta.model, "gpt-4o-mini");
     assert_eq!(second.meta.request_id, None);
     assert_eq!(without_meta(second), without_meta(first));
-    // Same request streamed-or-not and with other credentials: same entry. Another group: not.
-    let again = req.clone().stream(true).api_key("sk-2").user("u2");
+    // Same request streamed-or-not and for another end user: same entry. Another group: not.
+    let again = req.clone().stream(true).user("u2");
     assert!(
         cache
             .chat("g", &again, || up.chat("x"))
+            .await
+            .unwrap()
+            .meta
+            .cache_hit
+    );
+    // A call with its own key is scoped by it (CacheScope::Auto): its own entry.
+    let keyed = req.clone().api_key("sk-2");
+    assert!(
+        !cache
+            .chat("g", &keyed, || up.chat("x"))
             .await
             .unwrap()
             .meta
@@ -147,9 +157,9 @@ async fn a_repeated_chat_is_served_from_the_cache_at_no_cost() {
             .meta
             .cache_hit
     );
-    assert_eq!(up.count(), 2);
+    assert_eq!(up.count(), 3);
     let s = cache.stats().unwrap();
-    assert_eq!((s.hits, s.misses), (2, 2));
+    assert_eq!((s.hits, s.misses), (2, 3));
 }
 
 #[tokio::test]
