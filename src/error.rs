@@ -769,6 +769,32 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2_000, failure_persistence: None, ..Default::default() })]
+
+        /// Any text, with the secret written in any mix of plain and `\u`-escaped characters,
+        /// is scrubbed of it, and nothing panics.
+        #[test]
+        fn scrub_finds_the_secret_in_any_escaping(
+            // Anything but a backslash just before the secret (a JSON `\\u0073` is a backslash
+            // and "u0073", not an escaped letter).
+            before in "[^\\\\]{0,20}",
+            after in "(\\PC|\\\\u[0-9a-fA-F]{0,4}|\\\\){0,20}",
+            mask in proptest::collection::vec(proptest::bool::ANY, 14),
+        ) {
+            let secret = "sk-live-abc123";
+            let written: String = secret
+                .chars()
+                .zip(mask)
+                .map(|(c, esc)| if esc { format!("\\u{:04x}", c as u32) } else { c.to_string() })
+                .collect();
+            let mut text = format!("{before}{written}{after}");
+            scrub_text(&mut text, secret);
+            proptest::prop_assert!(!text.contains(secret), "{text}");
+            let _ = unescape_json_text(&format!("{after}{before}"));
+        }
+    }
+
     #[test]
     fn unescape_keeps_json_and_odd_input_intact() {
         // Quotes, backslashes and control characters stay escaped; broken escapes pass through.

@@ -171,4 +171,24 @@ proptest! {
             }
         }
     }
+
+    #[test]
+    fn debug_output_and_cache_keys_of_any_strings_never_panic(
+        base in text(), name in text(), value in text(), ns in text(), key in text(),
+    ) {
+        let d = Deployment::new(name.clone(), format!("mock/{value}"))
+            .api_base(base.clone())
+            .header(name.clone(), value.clone())
+            .api_key(key.clone());
+        let _ = format!("{d:?}");
+        let req = ChatRequest::new(format!("mock/{name}"), vec![Message::user(value.clone())])
+            .api_base(base)
+            .api_key(key)
+            .extra_header(name.clone(), value.clone())
+            .cache_namespace(ns)
+            .metadata(Metadata::new().value(name, value));
+        let _ = format!("{req:?}");
+        let cache = litellm::cache::ResponseCache::new(litellm::cache::CacheConfig::memory());
+        let _ = cache.chat_key("g", &req);
+    }
 }
