@@ -862,12 +862,12 @@ impl Client {
         options: &CallOptions,
     ) -> Result<ChatResponse> {
         let start = Instant::now();
-        check_sampling(
+        check_sampling([
             req.temperature,
             req.top_p,
             req.presence_penalty,
             req.frequency_penalty,
-        )?;
+        ])?;
         let (p, cx) = self.resolve(model, options)?;
         let mut resp = run(start, &cx, options, || p.chat(req, &cx)).await?;
         crate::accounting::estimate::fill_chat(
@@ -887,12 +887,12 @@ impl Client {
         options: &CallOptions,
     ) -> Result<ChatStream> {
         let start = Instant::now();
-        check_sampling(
+        check_sampling([
             req.temperature,
             req.top_p,
             req.presence_penalty,
             req.frequency_penalty,
-        )?;
+        ])?;
         let (p, cx) = self.resolve(model, options)?;
         let stream = run(start, &cx, options, || p.chat_stream(req, &cx)).await?;
         Ok(stream.started_at(start))
@@ -918,12 +918,12 @@ impl Client {
         options: &CallOptions,
     ) -> Result<TextCompletionResponse> {
         let start = Instant::now();
-        check_sampling(
+        check_sampling([
             req.temperature,
             req.top_p,
             req.presence_penalty,
             req.frequency_penalty,
-        )?;
+        ])?;
         let (p, cx) = self.resolve(model, options)?;
         run(start, &cx, options, || p.text_completion(req, &cx)).await
     }
@@ -931,18 +931,15 @@ impl Client {
 
 /// Sampling numbers must be finite: JSON has no NaN or infinity, so serde would send `null`
 /// and the vendor would silently use its default.
-fn check_sampling(
-    temperature: Option<f64>,
-    top_p: Option<f64>,
-    presence_penalty: Option<f64>,
-    frequency_penalty: Option<f64>,
-) -> Result<()> {
-    for (name, value) in [
-        ("temperature", temperature),
-        ("top_p", top_p),
-        ("presence_penalty", presence_penalty),
-        ("frequency_penalty", frequency_penalty),
-    ] {
+/// `values` are `temperature`, `top_p`, `presence_penalty`, `frequency_penalty`, in that order.
+fn check_sampling(values: [Option<f64>; 4]) -> Result<()> {
+    const NAMES: [&str; 4] = [
+        "temperature",
+        "top_p",
+        "presence_penalty",
+        "frequency_penalty",
+    ];
+    for (name, value) in NAMES.into_iter().zip(values) {
         if let Some(v) = value
             && !v.is_finite()
         {

@@ -12,14 +12,16 @@ use support::{FakeUpstream, Reply};
 
 const KEY: &str = "sk-test-0123456789abcdef";
 
+/// A client builder that sends every one of `providers` to the fake upstream, with `KEY`.
+fn builder_for(server: &FakeUpstream, providers: &[&str]) -> litellm::ClientBuilder {
+    providers.iter().fold(Client::builder().no_env(), |b, p| {
+        b.api_key(p, KEY).api_base(p, server.url())
+    })
+}
+
 /// A client for the fake upstream, as the `openai` provider, with `KEY`.
 fn client(server: &FakeUpstream) -> Client {
-    Client::builder()
-        .no_env()
-        .api_key("openai", KEY)
-        .api_base("openai", server.url())
-        .build()
-        .unwrap()
+    builder_for(server, &["openai"]).build().unwrap()
 }
 
 fn answer() -> serde_json::Value {
@@ -276,25 +278,17 @@ fn escaped_key() -> String {
 #[tokio::test]
 async fn echoed_keys_are_scrubbed_from_every_error_field() {
     let server = FakeUpstream::start().await;
-    let c = Client::builder()
-        .no_env()
-        .api_key("openai", KEY)
-        .api_base("openai", server.url())
-        .api_key("anthropic", KEY)
-        .api_base("anthropic", server.url())
-        .api_key("gemini", KEY)
-        .api_base("gemini", server.url())
-        .api_key("cohere", KEY)
-        .api_base("cohere", server.url())
-        .api_key("groq", KEY)
-        .api_base("groq", server.url())
-        .api_key("vertex_ai", KEY)
-        .api_base(
-            "vertex_ai",
-            format!("{}/v1/projects/p/locations/l", server.url()),
-        )
-        .build()
-        .unwrap();
+    let c = builder_for(
+        &server,
+        &["openai", "anthropic", "gemini", "cohere", "groq"],
+    )
+    .api_key("vertex_ai", KEY)
+    .api_base(
+        "vertex_ai",
+        format!("{}/v1/projects/p/locations/l", server.url()),
+    )
+    .build()
+    .unwrap();
     let esc = escaped_key();
     let body = |shape: &str| -> String {
         let inner = format!(
@@ -425,12 +419,7 @@ fn debug_output_hides_credentials() {
 #[tokio::test]
 async fn keep_alive_comments_do_not_keep_a_dead_stream_open() {
     let server = FakeUpstream::start().await;
-    let c = Client::builder()
-        .no_env()
-        .api_key("openai", KEY)
-        .api_base("openai", server.url())
-        .api_key("anthropic", KEY)
-        .api_base("anthropic", server.url())
+    let c = builder_for(&server, &["openai", "anthropic"])
         .stream_idle_timeout(Duration::from_millis(400))
         .build()
         .unwrap();
@@ -567,10 +556,7 @@ async fn absurd_usage_is_an_invalid_response_and_totals_saturate() {
     let server = FakeUpstream::start().await;
     let ledger = std::sync::Arc::new(Ledger::new());
     let metrics = litellm::observe::Metrics::new();
-    let c = Client::builder()
-        .no_env()
-        .api_key("openai", KEY)
-        .api_base("openai", server.url())
+    let c = builder_for(&server, &["openai"])
         .ledger(ledger.clone())
         .metrics(metrics.clone())
         .build()
@@ -625,10 +611,7 @@ async fn streams_without_usage_are_charged_what_they_delivered() {
     use litellm::{Metadata, StreamOptions};
     let server = FakeUpstream::start().await;
     let ledger = std::sync::Arc::new(Ledger::new());
-    let c = Client::builder()
-        .no_env()
-        .api_key("openai", KEY)
-        .api_base("openai", server.url())
+    let c = builder_for(&server, &["openai"])
         .ledger(ledger.clone())
         .build()
         .unwrap();
@@ -713,10 +696,7 @@ async fn a_cache_does_not_answer_one_tenant_with_anothers_entry() {
             Some(s) => CacheConfig::memory().scope(s),
             None => CacheConfig::memory(),
         };
-        Client::builder()
-            .no_env()
-            .api_key("openai", KEY)
-            .api_base("openai", server.url())
+        builder_for(&server, &["openai"])
             .cache(cache)
             .build()
             .unwrap()

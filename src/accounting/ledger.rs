@@ -664,8 +664,7 @@ impl Ledger {
         output_tokens: u64,
         cost: f64,
     ) {
-        self.record_at(keys, false, input_tokens, output_tokens, cost, now_ms());
-        drop(admission);
+        self.settle(keys, admission, false, input_tokens, output_tokens, cost);
     }
 
     /// Charges a call that failed after the vendor worked on it (a stream that broke, or that
@@ -679,13 +678,26 @@ impl Ledger {
         output_tokens: u64,
         cost: f64,
     ) {
-        self.record_at(keys, true, input_tokens, output_tokens, cost, now_ms());
-        drop(admission);
+        self.settle(keys, admission, true, input_tokens, output_tokens, cost);
     }
 
     /// Records a failed call (counted, nothing spent) and releases its reserve.
     pub fn fail(&self, keys: &CallKeys, admission: Admission) {
-        self.record_at(keys, true, 0, 0, 0.0, now_ms());
+        self.settle(keys, admission, true, 0, 0, 0.0);
+    }
+
+    /// Records a call's end and releases its reserve (after the spend is counted, so a
+    /// concurrent admission never sees neither).
+    fn settle(
+        &self,
+        keys: &CallKeys,
+        admission: Admission,
+        failed: bool,
+        input: u64,
+        output: u64,
+        cost: f64,
+    ) {
+        self.record_at(keys, failed, input, output, cost, now_ms());
         drop(admission);
     }
 
