@@ -862,12 +862,7 @@ impl Client {
         options: &CallOptions,
     ) -> Result<ChatResponse> {
         let start = Instant::now();
-        check_sampling([
-            req.temperature,
-            req.top_p,
-            req.presence_penalty,
-            req.frequency_penalty,
-        ])?;
+        check_sampling(req)?;
         let (p, cx) = self.resolve(model, options)?;
         let mut resp = run(start, &cx, options, || p.chat(req, &cx)).await?;
         crate::accounting::estimate::fill_chat(
@@ -887,12 +882,7 @@ impl Client {
         options: &CallOptions,
     ) -> Result<ChatStream> {
         let start = Instant::now();
-        check_sampling([
-            req.temperature,
-            req.top_p,
-            req.presence_penalty,
-            req.frequency_penalty,
-        ])?;
+        check_sampling(req)?;
         let (p, cx) = self.resolve(model, options)?;
         let stream = run(start, &cx, options, || p.chat_stream(req, &cx)).await?;
         Ok(stream.started_at(start))
@@ -918,12 +908,7 @@ impl Client {
         options: &CallOptions,
     ) -> Result<TextCompletionResponse> {
         let start = Instant::now();
-        check_sampling([
-            req.temperature,
-            req.top_p,
-            req.presence_penalty,
-            req.frequency_penalty,
-        ])?;
+        check_sampling(req)?;
         let (p, cx) = self.resolve(model, options)?;
         run(start, &cx, options, || p.text_completion(req, &cx)).await
     }
@@ -950,6 +935,23 @@ fn check_sampling(values: [Option<f64>; 4]) -> Result<()> {
     }
     Ok(())
 }
+
+/// Requests with sampling numbers.
+trait Sampled {
+    /// `temperature`, `top_p`, `presence_penalty`, `frequency_penalty`, in that order.
+    fn sampling(&self) -> [Option<f64>; 4];
+}
+
+macro_rules! sampled {
+    ($($t:ty),*) => {$(
+        impl Sampled for $t {
+            fn sampling(&self) -> [Option<f64>; 4] {
+                [self.temperature, self.top_p, self.presence_penalty, self.frequency_penalty]
+            }
+        }
+    )*};
+}
+sampled!(ChatRequest, TextCompletionRequest);
 
 /// Ends a call in the pipeline: success charged and reported, or the failure reported.
 pub(crate) fn finish<T: crate::pipeline::Answer>(
