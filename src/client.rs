@@ -916,15 +916,14 @@ impl Client {
 
 /// Sampling numbers must be finite: JSON has no NaN or infinity, so serde would send `null`
 /// and the vendor would silently use its default.
-/// `values` are `temperature`, `top_p`, `presence_penalty`, `frequency_penalty`, in that order.
-fn check_sampling(values: [Option<f64>; 4]) -> Result<()> {
+fn check_sampling(req: &impl Sampled) -> Result<()> {
     const NAMES: [&str; 4] = [
         "temperature",
         "top_p",
         "presence_penalty",
         "frequency_penalty",
     ];
-    for (name, value) in NAMES.into_iter().zip(values) {
+    for (name, value) in NAMES.into_iter().zip(req.sampling()) {
         if let Some(v) = value
             && !v.is_finite()
         {
