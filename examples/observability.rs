@@ -64,9 +64,7 @@ async fn main() -> litellm::Result<()> {
         .num_retries(2)
         .retry_after(std::time::Duration::ZERO)
         .callback(spend.clone())
-        .callback(Arc::new(JsonLinesLogger::file(&log_path).map_err(|e| {
-            litellm::Error::new(ErrorKind::Config, e.to_string())
-        })?))
+        .callback(Arc::new(JsonLinesLogger::file(&log_path)?))
         .metrics(metrics.clone())
         .log_level(level)
         .seed(7)
