@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::fs::OpenOptions;
-use std::io::{self, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
@@ -164,6 +164,7 @@ mod tests {
     use super::*;
     use crate::observe::{CallType, Callbacks, EventError};
     use crate::{ErrorKind, Metadata, Usage};
+    use std::io;
     use std::sync::Arc;
 
     /// A writer whose bytes the test can read.
