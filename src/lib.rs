@@ -155,6 +155,85 @@ pub use types::{
     ToolChoice, Usage, decode_base64_embedding,
 };
 
+/// Everything a program using this crate usually names, in one import:
+///
+/// ```
+/// use litellm::prelude::*;
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<()> {
+/// let client = Client::builder().cache(CacheConfig::memory()).build()?;
+/// let req = ChatRequest::new("mock/gpt-4o-mini", vec![Message::user("Hi")])
+///     .metadata(Metadata::new().user("alice"));
+/// let resp: ChatResponse = client.chat(req).await?;
+/// assert!(resp.text().is_some());
+/// # Ok(()) }
+/// ```
+///
+/// It holds the request and response types, [`Client`] and [`Router`] with their builders and
+/// settings, the error types, the cache, ledger and observability types a client or router is
+/// configured with, and the [`Provider`](provider::Provider) and
+/// [`Callback`](observe::Callback) traits with the [`async_trait`] attribute they are
+/// implemented with. It holds no free functions (call `litellm::completion(…)`) and no
+/// `StreamExt`: read a [`ChatStream`] with `futures::StreamExt::next` (add `futures` to your
+/// dependencies) or all at once with [`ChatStream::collect_response`].
+///
+/// [`Result`] here is `litellm::Result<T, E = litellm::Error>`: in a module that glob-imports
+/// the prelude it stands in for the standard `Result`, and `Result<T, OtherError>` still works.
+pub mod prelude {
+    pub use crate::async_trait;
+    pub use crate::{Client, ClientBuilder, Error, ErrorKind, Result, Router};
+
+    pub use crate::types::{
+        CacheControl, CallOptions, ChatChunk, ChatRequest, ChatResponse, ChatStream, Choice,
+        Content, ContentPart, Embedding, EmbeddingInput, EmbeddingRequest, EmbeddingResponse,
+        FinishReason, FunctionCall, FunctionDefinition, ImageUrl, Message, Metadata, MockResponse,
+        ResponseFormat, ResponseMeta, Role, SecretString, Stop, TextCompletionRequest,
+        TextCompletionResponse, Tool, ToolCall, ToolChoice, Usage,
+    };
+
+    pub use crate::config::RouterConfig;
+    pub use crate::provider::{CallContext, Provider};
+    pub use crate::router::{
+        AllowedFailsPolicy, Deployment, DeploymentHealth, Fallbacks, ModelInfo, RetryPolicy,
+        RouterBuilder, RoutingStrategy,
+    };
+
+    pub use crate::accounting::ledger::{Budget, Dimension, Ledger, Period, Quota, Scope};
+    pub use crate::accounting::{ModelPrice, PriceTable};
+    pub use crate::cache::{Cache, CacheConfig, MemoryCache};
+    pub use crate::observe::{
+        CallEvent, CallType, Callback, CallbackResult, Callbacks, EventError, Hook,
+        JsonLinesLogger, LogLevel, Metrics, Webhook,
+    };
+}
+
+/// The code blocks of `README.md` and `docs/*.md`, compiled (and run, where they work offline)
+/// by `cargo test --doc`, so the documentation cannot drift from the API.
+#[cfg(doctest)]
+mod doc_files {
+    #[doc = include_str!("../README.md")]
+    pub struct Readme;
+    #[doc = include_str!("../docs/architecture.md")]
+    pub struct Architecture;
+    #[doc = include_str!("../docs/benchmarks.md")]
+    pub struct Benchmarks;
+    #[doc = include_str!("../docs/caching.md")]
+    pub struct Caching;
+    #[doc = include_str!("../docs/cost.md")]
+    pub struct Cost;
+    #[doc = include_str!("../docs/errors.md")]
+    pub struct Errors;
+    #[doc = include_str!("../docs/migrating-from-python-litellm.md")]
+    pub struct Migrating;
+    #[doc = include_str!("../docs/observability.md")]
+    pub struct Observability;
+    #[doc = include_str!("../docs/providers.md")]
+    pub struct Providers;
+    #[doc = include_str!("../docs/router.md")]
+    pub struct RouterDoc;
+    #[doc = include_str!("../docs/structured-output.md")]
+    pub struct StructuredOutput;
+}
+
 /// A chat completion for `model` with `messages`, on the default client.
 ///
 /// ```
