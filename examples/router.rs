@@ -72,10 +72,11 @@ async fn main() -> litellm::Result<()> {
     println!("\n== health");
     for h in router.health() {
         println!(
-            "{:8} {:7} ok/failed {:?} cooling {}",
+            "{:8} {:7} ok/failed {}/{} cooling {}",
             h.id,
             h.model_name,
-            h.totals,
+            h.successes,
+            h.failures,
             if h.cooling_until.is_some() {
                 "yes"
             } else {

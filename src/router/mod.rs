@@ -596,14 +596,18 @@ pub struct DeploymentHealth {
     pub requests_this_minute: u64,
     /// Tokens used this minute.
     pub tokens_this_minute: u64,
-    /// (failed, finished) calls this minute.
-    pub failures_this_minute: (u64, u64),
+    /// Calls that failed this minute.
+    pub failed_this_minute: u64,
+    /// Calls that finished (succeeded or failed) this minute.
+    pub finished_this_minute: u64,
     /// Moving average of latency.
     pub latency: Option<Duration>,
     /// Moving average of time to first token.
     pub time_to_first_token: Option<Duration>,
-    /// Successes and failures since the router started.
-    pub totals: (u64, u64),
+    /// Calls that succeeded since the router started.
+    pub successes: u64,
+    /// Calls that failed since the router started.
+    pub failures: u64,
 }
 
 /// One call waiting for a deployment's parallel slot, counted in its `waiting` gauge for as
@@ -838,6 +842,8 @@ impl Router {
             .flat_map(|g| g.entries.iter())
             .map(|e| {
                 let c = &e.counters;
+                let (failed_this_minute, finished_this_minute) = c.failures(minute);
+                let (successes, failures) = c.totals();
                 DeploymentHealth {
                     id: e.id.clone(),
                     model_name: e.config.model_name.clone(),
@@ -848,10 +854,12 @@ impl Router {
                     in_flight: c.in_flight(),
                     requests_this_minute: c.requests(minute),
                     tokens_this_minute: c.tokens(minute),
-                    failures_this_minute: c.failures(minute),
+                    failed_this_minute,
+                    finished_this_minute,
                     latency: c.latency(),
                     time_to_first_token: c.ttft(),
-                    totals: c.totals(),
+                    successes,
+                    failures,
                 }
             })
             .collect();
