@@ -61,7 +61,7 @@ impl fmt::Debug for ProviderSettings {
 ///     .unwrap();
 /// # let _ = client;
 /// ```
-#[must_use]
+#[must_use = "a builder does nothing until `.build()` is called; builder methods return the changed builder"]
 pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     timeout: Duration,

@@ -232,6 +232,63 @@ mod doc_files {
     pub struct RouterDoc;
     #[doc = include_str!("../docs/structured-output.md")]
     pub struct StructuredOutput;
+
+    /// Chainable setters and builders are `#[must_use]`: a result dropped on the floor is a
+    /// warning (here denied, so each block below must fail to compile).
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// let req = litellm::ChatRequest::new("mock/m", vec![]);
+    /// req.clone().temperature(0.2); // the changed request is dropped
+    /// ```
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// let req = litellm::EmbeddingRequest::new("mock/m", "text");
+    /// req.clone().api_key("sk-…");
+    /// ```
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// litellm::Metadata::new().user("alice");
+    /// ```
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// litellm::router::Deployment::new("g", "mock/m").rpm(10);
+    /// ```
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// litellm::cache::CacheConfig::memory().coalesce(false);
+    /// ```
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// use litellm::accounting::ledger::{Budget, Period, Scope};
+    /// Budget::new(Scope::Global, 1.0, Period::Daily).reserve(0.1);
+    /// ```
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// litellm::Client::builder().timeout(std::time::Duration::from_secs(5));
+    /// ```
+    ///
+    /// The same calls with their results used compile:
+    ///
+    /// ```
+    /// #![deny(unused_must_use)]
+    /// use litellm::accounting::ledger::{Budget, Period, Scope};
+    /// let req = litellm::ChatRequest::new("mock/m", vec![]).temperature(0.2);
+    /// let emb = litellm::EmbeddingRequest::new("mock/m", "text").api_key("sk-…");
+    /// let meta = litellm::Metadata::new().user("alice");
+    /// let dep = litellm::router::Deployment::new("g", "mock/m").rpm(10);
+    /// let cache = litellm::cache::CacheConfig::memory().coalesce(false);
+    /// let budget = Budget::new(Scope::Global, 1.0, Period::Daily).reserve(0.1);
+    /// let builder = litellm::Client::builder().timeout(std::time::Duration::from_secs(5));
+    /// # let _ = (req, emb, meta, dep, cache, budget, builder);
+    /// ```
+    pub struct MustUse;
 }
 
 /// A chat completion for `model` with `messages`, on the default client.

@@ -146,7 +146,7 @@ impl std::fmt::Debug for Router {
 }
 
 /// Configures a [`Router`]. Defaults follow Python LiteLLM (see `docs/router.md`).
-#[must_use]
+#[must_use = "a builder does nothing until `.build()` is called; builder methods return the changed builder"]
 pub struct RouterBuilder {
     client: Option<Client>,
     deployments: Vec<Deployment>,
