@@ -13,6 +13,10 @@
 //! # Ok(()) }
 //! ```
 //!
+//! The package is `litellm-router` on crates.io (`litellm-router = "0.1"`); the library is
+//! `litellm`, as above. `use litellm::prelude::*;` brings in what most programs name (see
+//! [`prelude`]).
+//!
 //! ## What you get
 //!
 //! - **One request type, one response type** for every vendor: [`ChatRequest`] carries every
@@ -48,7 +52,9 @@
 //!     user, key, tag, model, deployment and provider with budgets and rpm/tpm quotas checked
 //!     before each call;
 //!   - [`observe`]: async callbacks (plus a JSON-lines logger and a batching webhook), `tracing`
-//!     lines at three levels (`LITELLM_LOG`), and Prometheus metrics rendered by one call.
+//!     lines (one per call as soon as a subscriber lets `litellm` through at `INFO`, e.g.
+//!     `RUST_LOG=litellm=info`; more with `LITELLM_LOG=DEBUG|TRACE`), and Prometheus metrics
+//!     rendered by one call.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> litellm::Result<()> {
@@ -171,10 +177,11 @@ pub use types::{
 /// It holds the request and response types, [`Client`] and [`Router`] with their builders and
 /// settings, the error types, the cache, ledger and observability types a client or router is
 /// configured with, and the [`Provider`](provider::Provider) and
-/// [`Callback`](observe::Callback) traits with the [`async_trait`] attribute they are
-/// implemented with. It holds no free functions (call `litellm::completion(…)`) and no
-/// `StreamExt`: read a [`ChatStream`] with `futures::StreamExt::next` (add `futures` to your
-/// dependencies) or all at once with [`ChatStream::collect_response`].
+/// [`Callback`](observe::Callback) traits with the
+/// [`async_trait`](macro@crate::async_trait) attribute they are implemented with. It holds no
+/// free functions (call `litellm::completion(…)`) and no `StreamExt`: read a [`ChatStream`]
+/// with `futures::StreamExt::next` (add `futures` to your dependencies) or all at once with
+/// [`ChatStream::collect_response`].
 ///
 /// [`Result`] here is `litellm::Result<T, E = litellm::Error>`: in a module that glob-imports
 /// the prelude it stands in for the standard `Result`, and `Result<T, OtherError>` still works.

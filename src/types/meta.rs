@@ -40,18 +40,22 @@ pub struct ResponseMeta {
     /// Fallback groups the router moved to, in order (the last one answered); empty when the
     /// requested group answered.
     pub fallbacks: Vec<String>,
-    /// Attempts made (1 when the first attempt succeeded), across deployments and fallbacks.
+    /// Attempts made (1 when the first attempt succeeded), across deployments and fallbacks; 0
+    /// for an answer served without an upstream call (`cache_hit`).
     pub attempts: u32,
     /// Time from the start of the call to the complete answer (for a stream: to its end, once
-    /// collected; until then, to the response headers). Seconds in JSON.
+    /// collected; until then, to the response headers; for a cache hit, the lookup). Seconds in
+    /// JSON.
     #[serde(with = "seconds")]
     pub latency: Duration,
     /// Time from the start of the call to the first streamed chunk. Seconds in JSON.
     #[serde(with = "opt_seconds")]
     pub time_to_first_token: Option<Duration>,
-    /// Cost in USD, when prices are known.
+    /// Cost in USD, when the usage and the model's price are known (`Some(0.0)` for a cache
+    /// hit). Unrounded; `accounting::format_usd` shows it.
     pub cost: Option<f64>,
-    /// True when the answer came from a cache.
+    /// True when no upstream call was made for this call: the answer came from the response
+    /// cache, or from an identical call in flight at the same time (coalescing).
     pub cache_hit: bool,
     /// The vendor's request id.
     pub request_id: Option<String>,
