@@ -6,8 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use litellm::router::{Deployment, Fallbacks, Router};
-use litellm::{ErrorKind, Message, MockResponse};
+use litellm::prelude::*;
 
 #[tokio::main]
 async fn main() -> litellm::Result<()> {
