@@ -213,16 +213,20 @@ pub fn start_span(level: LogLevel, call_type: super::CallType, model: &str) -> t
 /// recorded on it.
 pub fn call_span(level: LogLevel, event: &CallEvent) -> tracing::Span {
     let span = start_span(level, event.call_type, &event.model);
-    record_on(&span, event);
+    record_on(&span, event, true);
     span
 }
 
-/// Records what `event` knows (call id, provider, deployment) on `span`.
-fn record_on(span: &tracing::Span, event: &CallEvent) {
+/// Records what `event` knows on `span`: the call id when `start`, the provider and the
+/// deployment when known. Each is recorded once per span (a formatter such as
+/// `tracing-subscriber`'s `fmt` appends a field every time it is recorded).
+fn record_on(span: &tracing::Span, event: &CallEvent, start: bool) {
     if span.is_disabled() {
         return;
     }
-    span.record("call_id", event.call_id.as_str());
+    if start {
+        span.record("call_id", event.call_id.as_str());
+    }
     if let Some(p) = &event.provider {
         span.record("provider", p.as_str());
     }
@@ -231,15 +235,27 @@ fn record_on(span: &tracing::Span, event: &CallEvent) {
     }
 }
 
-/// Records what `event` knows on the current span when it is a call span ([`start_span`]): the
-/// call's own span, when the call runs inside it.
-pub(crate) fn record_on_current(event: &CallEvent) {
+/// The current span, when it is a call span ([`start_span`]): the call's own span, when the
+/// call runs inside it.
+fn current_call_span() -> Option<tracing::Span> {
     let span = tracing::Span::current();
-    if span
-        .metadata()
+    span.metadata()
         .is_some_and(|m| m.name() == SPAN_NAME && m.target() == TARGET)
-    {
-        record_on(&span, event);
+        .then_some(span)
+}
+
+/// When the call of `event` starts inside its call span: records its id there.
+pub(crate) fn record_start(event: &CallEvent) {
+    if let Some(span) = current_call_span() {
+        span.record("call_id", event.call_id.as_str());
+    }
+}
+
+/// When the call of `event` ends inside its call span: records the provider and deployment
+/// that answered (or failed) there.
+pub(crate) fn record_end(event: &CallEvent) {
+    if let Some(span) = current_call_span() {
+        record_on(&span, event, false);
     }
 }
 
@@ -755,7 +771,8 @@ mod tests {
             let span = start_span(LogLevel::Off, CallType::Chat, "gpt-4o");
             assert!(!span.is_disabled());
             let _g = span.enter();
-            record_on_current(&e); // what `Observer::before_call` does
+            record_start(&e); // what `Observer::before_call` does
+            record_end(&e); // what `Observer::call_finished` does
             tracing::info!(target: "myapp", "inside my provider");
         });
         assert_eq!(logs.len(), 1, "{logs:?}");
@@ -770,7 +787,8 @@ mod tests {
         let logs = capture(|| {
             let other = tracing::info_span!("mine", call_id = tracing::field::Empty);
             let _g = other.enter();
-            record_on_current(&e);
+            record_start(&e);
+            record_end(&e);
             tracing::info!("x");
         });
         assert!(!logs[0].span_fields.contains_key("call_id"), "{logs:?}");

@@ -99,7 +99,7 @@ impl Observer {
     /// Before the call is sent: records the call id on the call's span (when the call runs in
     /// one) and queues `before_call` callbacks (the event is copied only if one wants it).
     pub fn before_call(&self, event: &CallEvent) {
-        logging::record_on_current(event);
+        logging::record_start(event);
         self.callbacks.before_call(event);
     }
 
@@ -107,7 +107,7 @@ impl Observer {
     /// [`stream_ended`](Observer::stream_ended)): logs its line, records its metrics, queues
     /// `on_success` / `on_failure`.
     pub fn call_finished(&self, event: CallEvent) {
-        logging::record_on_current(&event);
+        logging::record_end(&event);
         self.finish(event, false);
     }
 
