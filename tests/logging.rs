@@ -45,8 +45,9 @@ fn subscriber(directives: &str) -> (Lines, tracing::subscriber::DefaultGuard) {
     (lines, guard)
 }
 
-/// The value of `name=` in a log line.
+/// The value of `name=` in the fields of a call line (after the span and the message).
 fn field<'a>(line: &'a str, name: &str) -> Option<&'a str> {
+    let line = &line[line.find(" llm call ")?..];
     let at = line.find(&format!(" {name}="))? + name.len() + 2;
     line[at..].split_whitespace().next()
 }
@@ -109,4 +110,59 @@ async fn a_subscriber_that_does_not_want_litellm_gets_nothing() {
         let text = lines.text();
         assert!(!text.contains("llm call"), "{directives}: {text}");
     }
+}
+
+/// A provider of the user's own that logs inside the call.
+struct Chatty;
+
+#[async_trait]
+impl Provider for Chatty {
+    fn name(&self) -> &str {
+        "chatty"
+    }
+
+    async fn chat(&self, _req: &ChatRequest, cx: &CallContext) -> Result<ChatResponse> {
+        tracing::info!(target: "myapp", "inside my provider");
+        Ok(ChatResponse::from_text(cx.model.as_str(), "hi").with_usage(Usage::new(1, 1)))
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn events_inside_a_call_carry_its_llm_call_span() {
+    let (lines, _guard) = subscriber("litellm=info,myapp=info");
+    let client = Client::builder()
+        .no_env()
+        .provider("chatty", Arc::new(Chatty))
+        .build()
+        .unwrap();
+    let router = Router::builder()
+        .client(client.clone())
+        .deployment(Deployment::new("group", "chatty/v2").id("dep-1"))
+        .build()
+        .unwrap();
+    client
+        .completion("chatty/v1", vec![Message::user("x")])
+        .await
+        .unwrap();
+    router
+        .completion("group", vec![Message::user("x")])
+        .await
+        .unwrap();
+    let text = lines.text();
+    let mine: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("inside my provider"))
+        .collect();
+    let calls: Vec<&str> = text.lines().filter(|l| l.contains("llm call")).collect();
+    assert_eq!((mine.len(), calls.len()), (2, 2), "{text}");
+    for (event, call) in mine.iter().zip(&calls) {
+        let id = field(call, "call_id").unwrap();
+        assert!(event.contains("llm_call{"), "{event}");
+        assert!(event.contains(id), "{id} not in {event}");
+        assert_eq!(event.matches(id).count(), 1, "recorded once: {event}");
+        // The call line itself runs inside the span too.
+        assert!(call.contains("llm_call{"), "{call}");
+    }
+    assert!(mine[0].contains("model=\"chatty/v1\""), "{}", mine[0]);
+    assert!(mine[1].contains("model=\"group\""), "{}", mine[1]);
 }

@@ -21,10 +21,10 @@
 //! `tracing::enabled!`, whose answer `tracing` caches per call site (a load and a compare; a
 //! few nanoseconds).
 //!
-//! Each call can run inside an `llm_call` span ([`start_span`], target `litellm::call`, fields
-//! `call_type`, `model`, `call_id`, `provider`, `deployment`), so the lines logged while the call
-//! runs (retries, the call line, and your own events in a custom provider) carry it. It is
-//! enabled exactly when the call line would be logged at `INFO`.
+//! Every call of a `Client` or `Router` runs inside an `llm_call` span ([`start_span`], target
+//! `litellm::call`, fields `call_type`, `model`, `call_id`, `provider`, `deployment`), so the
+//! lines logged while the call runs (retries, the call line, and your own events in a custom
+//! provider) carry it. It is enabled exactly when the call line would be logged at `INFO`.
 //!
 //! Numbers are rounded for reading: `latency_ms`, `ttft_ms` and `wait_ms` to 0.1 ms,
 //! `cost_usd` to 9 decimals (whole nano-dollars, the ledger's unit; written as text without an

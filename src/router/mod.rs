@@ -39,6 +39,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use arc_swap::ArcSwap;
 use futures::Stream;
@@ -880,6 +881,7 @@ impl Router {
         // As in `Client::chat`: the request is boxed once and the call's state machine once,
         // so the future returned is small and cheap to move.
         let request = Box::new(request);
+        let span = self.call_span(CallType::Chat, &request.model);
         async move {
             let request = &*request;
             let p = &self.inner.pipeline;
@@ -900,6 +902,12 @@ impl Router {
             };
             crate::client::finish(p, run, result)
         }
+        .instrument(span)
+    }
+
+    /// The `llm_call` span a call runs in (disabled unless its log line would be written).
+    fn call_span(&self, call_type: CallType, model: &str) -> tracing::Span {
+        self.inner.pipeline.observer.start_span(call_type, model)
     }
 
     async fn chat_inner(&self, request: &ChatRequest, call_id: &str) -> Result<ChatResponse> {
@@ -928,6 +936,7 @@ impl Router {
         // As in `chat`: the request is boxed once (it stays with the stream for the usage
         // estimate) and the opening state machine once.
         let request = Box::new(request);
+        let span = self.call_span(CallType::ChatStream, &request.model);
         async move {
             let p = &self.inner.pipeline;
             let run = p.begin(
@@ -961,6 +970,7 @@ impl Router {
                 }
             }
         }
+        .instrument(span)
     }
 
     async fn chat_stream_inner(&self, request: &ChatRequest, call_id: &str) -> Result<ChatStream> {
@@ -1016,6 +1026,11 @@ impl Router {
 
     /// Embeddings, routed.
     pub async fn embed(&self, request: EmbeddingRequest) -> Result<EmbeddingResponse> {
+        let span = self.call_span(CallType::Embedding, &request.model);
+        self.embed_in_span(request).instrument(span).await
+    }
+
+    async fn embed_in_span(&self, request: EmbeddingRequest) -> Result<EmbeddingResponse> {
         let p = &self.inner.pipeline;
         let run = p.begin(
             CallType::Embedding,
@@ -1061,6 +1076,14 @@ impl Router {
 
     /// A legacy text completion, routed.
     pub async fn text_completion(
+        &self,
+        request: TextCompletionRequest,
+    ) -> Result<TextCompletionResponse> {
+        let span = self.call_span(CallType::TextCompletion, &request.model);
+        self.text_completion_in_span(request).instrument(span).await
+    }
+
+    async fn text_completion_in_span(
         &self,
         request: TextCompletionRequest,
     ) -> Result<TextCompletionResponse> {
