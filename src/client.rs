@@ -779,9 +779,12 @@ impl Client {
     }
 
     /// Embeddings.
-    pub async fn embed(&self, request: EmbeddingRequest) -> Result<EmbeddingResponse> {
+    pub fn embed(
+        &self,
+        request: EmbeddingRequest,
+    ) -> impl Future<Output = Result<EmbeddingResponse>> + Send + '_ {
         let span = self.call_span(CallType::Embedding, &request.model);
-        self.embed_in_span(request).instrument(span).await
+        self.embed_in_span(request).instrument(span)
     }
 
     /// The `llm_call` span a call runs in (disabled unless its log line would be written).
@@ -815,12 +818,12 @@ impl Client {
     }
 
     /// A legacy text completion.
-    pub async fn text_completion(
+    pub fn text_completion(
         &self,
         request: TextCompletionRequest,
-    ) -> Result<TextCompletionResponse> {
+    ) -> impl Future<Output = Result<TextCompletionResponse>> + Send + '_ {
         let span = self.call_span(CallType::TextCompletion, &request.model);
-        self.text_completion_in_span(request).instrument(span).await
+        self.text_completion_in_span(request).instrument(span)
     }
 
     async fn text_completion_in_span(

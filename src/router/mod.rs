@@ -1025,9 +1025,12 @@ impl Router {
     }
 
     /// Embeddings, routed.
-    pub async fn embed(&self, request: EmbeddingRequest) -> Result<EmbeddingResponse> {
+    pub fn embed(
+        &self,
+        request: EmbeddingRequest,
+    ) -> impl Future<Output = Result<EmbeddingResponse>> + Send + '_ {
         let span = self.call_span(CallType::Embedding, &request.model);
-        self.embed_in_span(request).instrument(span).await
+        self.embed_in_span(request).instrument(span)
     }
 
     async fn embed_in_span(&self, request: EmbeddingRequest) -> Result<EmbeddingResponse> {
@@ -1075,12 +1078,12 @@ impl Router {
     }
 
     /// A legacy text completion, routed.
-    pub async fn text_completion(
+    pub fn text_completion(
         &self,
         request: TextCompletionRequest,
-    ) -> Result<TextCompletionResponse> {
+    ) -> impl Future<Output = Result<TextCompletionResponse>> + Send + '_ {
         let span = self.call_span(CallType::TextCompletion, &request.model);
-        self.text_completion_in_span(request).instrument(span).await
+        self.text_completion_in_span(request).instrument(span)
     }
 
     async fn text_completion_in_span(
