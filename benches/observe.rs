@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use litellm::observe::logging::{LogLevel, log_event};
+use litellm::observe::logging::{LogLevel, log_event, start_span};
 use litellm::observe::metrics::Metrics;
-use litellm::observe::{CallEvent, CallType, Callback, CallbackResult, Callbacks};
+use litellm::observe::{CallEvent, CallType, Callback, CallbackResult, Callbacks, Observer};
 use litellm::{Metadata, Usage};
+use tracing_subscriber::layer::SubscriberExt;
 
 struct Noop;
 
@@ -86,6 +87,28 @@ fn benches(c: &mut Criterion) {
         b.iter(|| log_event(LogLevel::Basic, black_box(&ev)))
     });
     c.bench_function("event/clone", |b| b.iter(|| black_box(&*ev).clone()));
+
+    // What a call pays when nothing is configured and no subscriber wants `litellm::call`: the
+    // pipeline asks `is_active` (callbacks, level, metrics, then `tracing::enabled!`), and a
+    // call span is not created.
+    let idle = Observer::default();
+    bench_idle(c, "no_subscriber", &idle, &ev);
+    let sub = tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::sink))
+        .with(tracing_subscriber::EnvFilter::new("myapp=info"));
+    tracing::subscriber::with_default(sub, || bench_idle(c, "uninterested_subscriber", &idle, &ev));
+}
+
+fn bench_idle(c: &mut Criterion, name: &str, idle: &Observer, ev: &CallEvent) {
+    c.bench_function(&format!("observer/is_active_idle/{name}"), |b| {
+        b.iter(|| black_box(idle).is_active())
+    });
+    c.bench_function(&format!("logging/off/{name}"), |b| {
+        b.iter(|| log_event(LogLevel::Off, black_box(ev)))
+    });
+    c.bench_function(&format!("logging/start_span_off/{name}"), |b| {
+        b.iter(|| start_span(LogLevel::Off, CallType::Chat, black_box("gpt-4o")))
+    });
 }
 
 criterion_group!(observe, benches);

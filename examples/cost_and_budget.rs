@@ -12,9 +12,8 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use litellm::accounting::ledger::{Budget, Dimension, Ledger, Period, Quota, Scope};
-use litellm::accounting::{PriceTable, cost_per_token};
-use litellm::{ChatRequest, Client, ErrorKind, Message, Metadata, MockResponse, Usage};
+use litellm::accounting::cost_per_token;
+use litellm::prelude::*;
 
 #[tokio::main]
 async fn main() -> litellm::Result<()> {

@@ -13,11 +13,9 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use futures::StreamExt;
-use litellm::provider::{CallContext, Credentials, Provider, http};
-use litellm::router::{Deployment, Router};
-use litellm::{ChatRequest, ChatResponse, Client, ErrorKind, Message, Result, ToolCall, Usage};
+use litellm::prelude::*;
+use litellm::provider::{Credentials, http};
 use serde::{Deserialize, Serialize};
 
 /// Answers locally: the last message in capitals, or a `get_weather` tool call.

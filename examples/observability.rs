@@ -2,22 +2,22 @@
 //!
 //! - a custom callback that tallies spend per user,
 //! - the built-in JSON-lines logger writing one line per call to a file,
-//! - `tracing` logs at the basic level (one line per call), printed to stderr,
+//! - `tracing` logs: one line per call, printed to stderr by a subscriber that lets `litellm`
+//!   through at `INFO` (no `LITELLM_LOG` needed),
 //! - Prometheus metrics rendered as text, with the router's cooldown and in-flight gauges.
 //!
 //! ```sh
 //! cargo run --example observability
 //! LITELLM_LOG=DEBUG cargo run --example observability   # detailed: prompts and answers too
+//! LITELLM_LOG=TRACE cargo run --example observability   # everything, retries and fallbacks too
+//! RUST_LOG=warn cargo run --example observability       # only the failed calls
 //! ```
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
-use litellm::observe::callback::CallbackResult;
-use litellm::observe::{CallEvent, Callback, JsonLinesLogger, LogLevel, Metrics};
-use litellm::router::{Deployment, Router};
-use litellm::{ChatRequest, Client, ErrorKind, Message, Metadata, MockResponse};
+use litellm::prelude::*;
+use tracing_subscriber::EnvFilter;
 
 /// Sums the cost of successful calls per user.
 #[derive(Default)]
@@ -35,18 +35,15 @@ impl Callback for SpendPerUser {
 
 #[tokio::main]
 async fn main() -> litellm::Result<()> {
-    // Logs: `LITELLM_LOG` picks the level (INFO = basic, DEBUG = detailed, TRACE = very
-    // detailed); any `tracing` subscriber prints them.
+    // Logs: a subscriber that lets `litellm` through at INFO gets one line per call
+    // (`RUST_LOG=litellm=info`, the default here). `LITELLM_LOG` (read when the router is
+    // built) puts more in each line: DEBUG adds prompts and answers, TRACE everything.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_max_level(tracing::Level::TRACE)
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("litellm=info")),
+        )
         .init();
-    let level = LogLevel::from_env_value(
-        std::env::var("LITELLM_LOG")
-            .ok()
-            .as_deref()
-            .or(Some("INFO")),
-    );
 
     let log_path =
         std::env::temp_dir().join(format!("litellm-events-{}.jsonl", std::process::id()));
@@ -64,11 +61,8 @@ async fn main() -> litellm::Result<()> {
         .num_retries(2)
         .retry_after(std::time::Duration::ZERO)
         .callback(spend.clone())
-        .callback(Arc::new(JsonLinesLogger::file(&log_path).map_err(|e| {
-            litellm::Error::new(ErrorKind::Config, e.to_string())
-        })?))
+        .callback(Arc::new(JsonLinesLogger::file(&log_path)?))
         .metrics(metrics.clone())
-        .log_level(level)
         .seed(7)
         .build()?;
 

@@ -6,8 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use litellm::router::{Deployment, Fallbacks, Router};
-use litellm::{ErrorKind, Message, MockResponse};
+use litellm::prelude::*;
 
 #[tokio::main]
 async fn main() -> litellm::Result<()> {
@@ -72,10 +71,11 @@ async fn main() -> litellm::Result<()> {
     println!("\n== health");
     for h in router.health() {
         println!(
-            "{:8} {:7} ok/failed {:?} cooling {}",
+            "{:8} {:7} ok/failed {}/{} cooling {}",
             h.id,
             h.model_name,
-            h.totals,
+            h.successes,
+            h.failures,
             if h.cooling_until.is_some() {
                 "yes"
             } else {

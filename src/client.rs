@@ -7,6 +7,8 @@ use std::future::Future;
 use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::{Duration, Instant};
 
+use tracing::Instrument;
+
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{infer_provider, split_model};
 use crate::observe::CallType;
@@ -61,7 +63,7 @@ impl fmt::Debug for ProviderSettings {
 ///     .unwrap();
 /// # let _ = client;
 /// ```
-#[must_use]
+#[must_use = "a builder does nothing until `.build()` is called; builder methods return the changed builder"]
 pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     timeout: Duration,
@@ -740,6 +742,7 @@ impl Client {
         // (kilobytes) is boxed once below: the future returned is small, so the moves a caller's
         // own future makes of it copy little.
         let request = Box::new(request);
+        let span = self.call_span(CallType::Chat, &request.model);
         async move {
             let request = &*request;
             let p = &self.inner.pipeline;
@@ -757,6 +760,7 @@ impl Client {
             };
             finish(p, run, result)
         }
+        .instrument(span)
     }
 
     /// A streamed chat completion. The stream ends with a usage chunk (`choices: []`) whenever
@@ -769,6 +773,7 @@ impl Client {
         // As in `chat`: the request is boxed once (it stays with the stream for the usage
         // estimate) and the opening state machine once.
         let request = Box::new(request);
+        let span = self.call_span(CallType::ChatStream, &request.model);
         async move {
             let p = &self.inner.pipeline;
             let run = p.begin(
@@ -795,6 +800,7 @@ impl Client {
                 }
             }
         }
+        .instrument(span)
     }
 
     /// Embeddings of one or more inputs.
@@ -807,7 +813,20 @@ impl Client {
     }
 
     /// Embeddings.
-    pub async fn embed(&self, request: EmbeddingRequest) -> Result<EmbeddingResponse> {
+    pub fn embed(
+        &self,
+        request: EmbeddingRequest,
+    ) -> impl Future<Output = Result<EmbeddingResponse>> + Send + '_ {
+        let span = self.call_span(CallType::Embedding, &request.model);
+        self.embed_in_span(request).instrument(span)
+    }
+
+    /// The `llm_call` span a call runs in (disabled unless its log line would be written).
+    fn call_span(&self, call_type: CallType, model: &str) -> tracing::Span {
+        self.inner.pipeline.observer.start_span(call_type, model)
+    }
+
+    async fn embed_in_span(&self, request: EmbeddingRequest) -> Result<EmbeddingResponse> {
         let p = &self.inner.pipeline;
         let run = p.begin(
             CallType::Embedding,
@@ -833,7 +852,15 @@ impl Client {
     }
 
     /// A legacy text completion.
-    pub async fn text_completion(
+    pub fn text_completion(
+        &self,
+        request: TextCompletionRequest,
+    ) -> impl Future<Output = Result<TextCompletionResponse>> + Send + '_ {
+        let span = self.call_span(CallType::TextCompletion, &request.model);
+        self.text_completion_in_span(request).instrument(span)
+    }
+
+    async fn text_completion_in_span(
         &self,
         request: TextCompletionRequest,
     ) -> Result<TextCompletionResponse> {

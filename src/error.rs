@@ -647,13 +647,28 @@ impl From<reqwest::Error> for Error {
         } else {
             ErrorKind::ApiConnection
         };
-        let mut message = err.to_string();
-        let mut cause: Option<&dyn StdError> = err.source();
-        while let Some(c) = cause {
-            message.push_str(": ");
-            message.push_str(&c.to_string());
-            cause = c.source();
-        }
+        // The message says what failed, in words of its own; the reqwest error and its causes
+        // ("tcp connect error", "Connection refused", …) stay in `source()` only, so a report
+        // that walks the chain (anyhow's `{:#}`) prints each of them once.
+        let message = if err.is_timeout() && err.is_connect() {
+            "could not connect to the server within the connect timeout"
+        } else if err.is_timeout() {
+            "no response within the HTTP client's timeout"
+        } else if err.is_connect() {
+            "could not connect to the server"
+        } else if err.is_builder() {
+            "the HTTP request could not be built"
+        } else if err.is_decode() {
+            "the response body could not be decoded"
+        } else if err.is_body() {
+            "the connection failed while a request or response body was transferred"
+        } else if err.is_redirect() {
+            "a redirect could not be followed"
+        } else if err.is_request() {
+            "the request could not be sent"
+        } else {
+            "the HTTP request failed"
+        };
         Error::new(kind, message).with_source(err)
     }
 }
@@ -793,6 +808,65 @@ mod tests {
             proptest::prop_assert!(!text.contains(secret), "{text}");
             let _ = unescape_json_text(&format!("{after}{before}"));
         }
+    }
+
+    /// The texts of `e` and of each error of its `source()` chain, as anyhow's `{:#}` prints
+    /// them (joined with ": ").
+    fn chain(e: &(dyn StdError + 'static)) -> Vec<String> {
+        let mut out = vec![e.to_string()];
+        let mut next = e.source();
+        while let Some(c) = next {
+            out.push(c.to_string());
+            next = c.source();
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn transport_errors_print_each_cause_once() {
+        // Nothing listens on this port: a connection refused, with hyper's causes below
+        // reqwest's error.
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let http = reqwest::Client::builder().build().unwrap();
+        let raw = http
+            .get(format!("http://127.0.0.1:{port}/v1?key=sk-in-url"))
+            .send()
+            .await
+            .unwrap_err();
+        let e = Error::from(raw).with_provider("openai");
+        assert_eq!(e.kind(), ErrorKind::ApiConnection);
+        assert_eq!(e.message(), "could not connect to the server");
+
+        let texts = chain(&e);
+        assert!(
+            texts.len() >= 3,
+            "reqwest and its causes are the source: {texts:?}"
+        );
+        let report = texts.join(": ");
+        // No cause is repeated by the error above it (it was: the message held every cause,
+        // so `{:#}` printed each of them twice).
+        for (i, cause) in texts.iter().enumerate().skip(1) {
+            for above in &texts[..i] {
+                assert!(
+                    !above.contains(cause.as_str()),
+                    "{cause:?} repeated in {report:?}"
+                );
+            }
+        }
+        assert!(!report.contains("sk-in-url"), "{report}");
+        // The short message stands on its own; the details are one `source()` away.
+        assert_eq!(
+            e.to_string(),
+            "connection error: could not connect to the server (provider=openai)"
+        );
+        assert!(
+            std::error::Error::source(&e)
+                .and_then(|s| s.downcast_ref::<reqwest::Error>())
+                .is_some_and(reqwest::Error::is_connect)
+        );
     }
 
     #[test]

@@ -13,6 +13,10 @@
 //! # Ok(()) }
 //! ```
 //!
+//! The package is `litellm-router` on crates.io (`litellm-router = "0.1"`); the library is
+//! `litellm`, as above. `use litellm::prelude::*;` brings in what most programs name (see
+//! [`prelude`]).
+//!
 //! ## What you get
 //!
 //! - **One request type, one response type** for every vendor: [`ChatRequest`] carries every
@@ -48,7 +52,9 @@
 //!     user, key, tag, model, deployment and provider with budgets and rpm/tpm quotas checked
 //!     before each call;
 //!   - [`observe`]: async callbacks (plus a JSON-lines logger and a batching webhook), `tracing`
-//!     lines at three levels (`LITELLM_LOG`), and Prometheus metrics rendered by one call.
+//!     lines (one per call as soon as a subscriber lets `litellm` through at `INFO`, e.g.
+//!     `RUST_LOG=litellm=info`; more with `LITELLM_LOG=DEBUG|TRACE`), and Prometheus metrics
+//!     rendered by one call.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> litellm::Result<()> {
@@ -154,6 +160,143 @@ pub use types::{
     TextChoice, TextCompletionRequest, TextCompletionResponse, Tool, ToolCall, ToolCallDelta,
     ToolChoice, Usage, decode_base64_embedding,
 };
+
+/// Everything a program using this crate usually names, in one import:
+///
+/// ```
+/// use litellm::prelude::*;
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<()> {
+/// let client = Client::builder().cache(CacheConfig::memory()).build()?;
+/// let req = ChatRequest::new("mock/gpt-4o-mini", vec![Message::user("Hi")])
+///     .metadata(Metadata::new().user("alice"));
+/// let resp: ChatResponse = client.chat(req).await?;
+/// assert!(resp.text().is_some());
+/// # Ok(()) }
+/// ```
+///
+/// It holds the request and response types, [`Client`] and [`Router`] with their builders and
+/// settings, the error types, the cache, ledger and observability types a client or router is
+/// configured with, and the [`Provider`](provider::Provider) and
+/// [`Callback`](observe::Callback) traits with the
+/// [`async_trait`](macro@crate::async_trait) attribute they are implemented with. It holds no
+/// free functions (call `litellm::completion(…)`) and no `StreamExt`: read a [`ChatStream`]
+/// with `futures::StreamExt::next` (add `futures` to your dependencies) or all at once with
+/// [`ChatStream::collect_response`].
+///
+/// [`Result`] here is `litellm::Result<T, E = litellm::Error>`: in a module that glob-imports
+/// the prelude it stands in for the standard `Result`, and `Result<T, OtherError>` still works.
+pub mod prelude {
+    pub use crate::async_trait;
+    pub use crate::{Client, ClientBuilder, Error, ErrorKind, Result, Router};
+
+    pub use crate::types::{
+        CacheControl, CallOptions, ChatChunk, ChatRequest, ChatResponse, ChatStream, Choice,
+        Content, ContentPart, Embedding, EmbeddingInput, EmbeddingRequest, EmbeddingResponse,
+        FinishReason, FunctionCall, FunctionDefinition, ImageUrl, Message, Metadata, MockResponse,
+        ResponseFormat, ResponseMeta, Role, SecretString, Stop, TextCompletionRequest,
+        TextCompletionResponse, Tool, ToolCall, ToolChoice, Usage,
+    };
+
+    pub use crate::config::RouterConfig;
+    pub use crate::provider::{CallContext, Provider};
+    pub use crate::router::{
+        AllowedFailsPolicy, Deployment, DeploymentHealth, Fallbacks, ModelInfo, RetryPolicy,
+        RouterBuilder, RoutingStrategy,
+    };
+
+    pub use crate::accounting::ledger::{Budget, Dimension, Ledger, Period, Quota, Scope};
+    pub use crate::accounting::{ModelPrice, PriceTable};
+    pub use crate::cache::{Cache, CacheConfig, MemoryCache};
+    pub use crate::observe::{
+        CallEvent, CallType, Callback, CallbackResult, Callbacks, EventError, Hook,
+        JsonLinesLogger, LogLevel, Metrics, Webhook,
+    };
+}
+
+/// The code blocks of `README.md` and `docs/*.md`, compiled (and run, where they work offline)
+/// by `cargo test --doc`, so the documentation cannot drift from the API.
+#[cfg(doctest)]
+mod doc_files {
+    #[doc = include_str!("../README.md")]
+    pub struct Readme;
+    #[doc = include_str!("../docs/architecture.md")]
+    pub struct Architecture;
+    #[doc = include_str!("../docs/benchmarks.md")]
+    pub struct Benchmarks;
+    #[doc = include_str!("../docs/caching.md")]
+    pub struct Caching;
+    #[doc = include_str!("../docs/cost.md")]
+    pub struct Cost;
+    #[doc = include_str!("../docs/errors.md")]
+    pub struct Errors;
+    #[doc = include_str!("../docs/migrating-from-python-litellm.md")]
+    pub struct Migrating;
+    #[doc = include_str!("../docs/observability.md")]
+    pub struct Observability;
+    #[doc = include_str!("../docs/providers.md")]
+    pub struct Providers;
+    #[doc = include_str!("../docs/router.md")]
+    pub struct RouterDoc;
+    #[doc = include_str!("../docs/structured-output.md")]
+    pub struct StructuredOutput;
+
+    /// Chainable setters and builders are `#[must_use]`: a result dropped on the floor is a
+    /// warning (here denied, so each block below must fail to compile).
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// let req = litellm::ChatRequest::new("mock/m", vec![]);
+    /// req.clone().temperature(0.2); // the changed request is dropped
+    /// ```
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// let req = litellm::EmbeddingRequest::new("mock/m", "text");
+    /// req.clone().api_key("sk-…");
+    /// ```
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// litellm::Metadata::new().user("alice");
+    /// ```
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// litellm::router::Deployment::new("g", "mock/m").rpm(10);
+    /// ```
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// litellm::cache::CacheConfig::memory().coalesce(false);
+    /// ```
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// use litellm::accounting::ledger::{Budget, Period, Scope};
+    /// Budget::new(Scope::Global, 1.0, Period::Daily).reserve(0.1);
+    /// ```
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// litellm::Client::builder().timeout(std::time::Duration::from_secs(5));
+    /// ```
+    ///
+    /// The same calls with their results used compile:
+    ///
+    /// ```
+    /// #![deny(unused_must_use)]
+    /// use litellm::accounting::ledger::{Budget, Period, Scope};
+    /// let req = litellm::ChatRequest::new("mock/m", vec![]).temperature(0.2);
+    /// let emb = litellm::EmbeddingRequest::new("mock/m", "text").api_key("sk-…");
+    /// let meta = litellm::Metadata::new().user("alice");
+    /// let dep = litellm::router::Deployment::new("g", "mock/m").rpm(10);
+    /// let cache = litellm::cache::CacheConfig::memory().coalesce(false);
+    /// let budget = Budget::new(Scope::Global, 1.0, Period::Daily).reserve(0.1);
+    /// let builder = litellm::Client::builder().timeout(std::time::Duration::from_secs(5));
+    /// # let _ = (req, emb, meta, dep, cache, budget, builder);
+    /// ```
+    pub struct MustUse;
+}
 
 /// A chat completion for `model` with `messages`, on the default client.
 ///

@@ -812,7 +812,7 @@ async fn runtime_changes_aliases_wildcards_and_passthrough() {
     assert_eq!(who(&router.chat(req("g")).await.unwrap()), "c");
     // counters stay with the id
     let h = router.health().into_iter().find(|h| h.id == "B").unwrap();
-    assert_eq!(h.totals.0, 11);
+    assert_eq!(h.successes, 11);
 }
 
 #[tokio::test(start_paused = true)]
@@ -889,7 +889,7 @@ async fn concurrent_calls_keep_exact_counts() {
     let health = router.health();
     let (succ, failed): (u64, u64) = health
         .iter()
-        .fold((0, 0), |acc, h| (acc.0 + h.totals.0, acc.1 + h.totals.1));
+        .fold((0, 0), |acc, h| (acc.0 + h.successes, acc.1 + h.failures));
     assert_eq!(succ, 1000);
     assert_eq!(succ + failed, script.calls().len() as u64);
     assert!(health.iter().all(|h| h.in_flight == 0));
@@ -936,9 +936,9 @@ async fn max_parallel_requests_queue_calls() {
         "{took:?}"
     );
     let h = router.health();
-    assert_eq!(h.iter().map(|h| h.totals.0).sum::<u64>(), 4);
+    assert_eq!(h.iter().map(|h| h.successes).sum::<u64>(), 4);
     assert!(
-        h.iter().all(|h| h.totals.0 == 2),
+        h.iter().all(|h| h.successes == 2),
         "both deployments took their share: {h:?}"
     );
 }

@@ -322,6 +322,7 @@ impl Budget {
     /// overspend it: a call is admitted only while `spent + held + usd ≤ max_spend`. Set it to
     /// the most one call can cost (e.g. `max_tokens` × the output price). Default 0: calls are
     /// refused only once the spend has reached the limit.
+    #[must_use = "returns the changed budget; use it"]
     pub fn reserve(mut self, usd: f64) -> Self {
         self.reserve = usd;
         self
@@ -351,12 +352,14 @@ impl Quota {
     }
 
     /// Sets calls per minute.
+    #[must_use = "returns the changed quota; use it"]
     pub fn rpm(mut self, n: u64) -> Self {
         self.rpm = Some(n);
         self
     }
 
     /// Sets tokens per minute.
+    #[must_use = "returns the changed quota; use it"]
     pub fn tpm(mut self, n: u64) -> Self {
         self.tpm = Some(n);
         self
@@ -402,30 +405,35 @@ impl CallKeys {
     }
 
     /// Sets the user.
+    #[must_use = "returns the changed keys; use it"]
     pub fn user(mut self, user: impl Into<String>) -> Self {
         self.user = Some(user.into());
         self
     }
 
     /// Sets the key.
+    #[must_use = "returns the changed keys; use it"]
     pub fn key(mut self, key: impl Into<String>) -> Self {
         self.key = Some(key.into());
         self
     }
 
     /// Adds a tag.
+    #[must_use = "returns the changed keys; use it"]
     pub fn tag(mut self, tag: impl Into<String>) -> Self {
         self.tags.push(tag.into());
         self
     }
 
     /// Sets the deployment.
+    #[must_use = "returns the changed keys; use it"]
     pub fn deployment(mut self, id: impl Into<String>) -> Self {
         self.deployment = Some(id.into());
         self
     }
 
     /// Sets the provider.
+    #[must_use = "returns the changed keys; use it"]
     pub fn provider(mut self, p: impl Into<String>) -> Self {
         self.provider = Some(p.into());
         self
@@ -535,6 +543,7 @@ impl Ledger {
     /// Keeps the counters in `store` (e.g. the one a router was given with
     /// `RouterBuilder::state_store`). Two ledgers with the same budgets and quotas on one
     /// store share their counters.
+    #[must_use = "returns the changed ledger; use it"]
     pub fn with_store(mut self, store: Arc<dyn StateStore>) -> Self {
         for (i, b) in self.budgets.iter_mut().enumerate() {
             b.counter = store.limit(&b.store_key(i));
@@ -548,6 +557,7 @@ impl Ledger {
     }
 
     /// Adds a budget.
+    #[must_use = "returns the changed ledger; use it"]
     pub fn budget(mut self, budget: Budget) -> Self {
         let mut state = BudgetState {
             budget,
@@ -559,6 +569,7 @@ impl Ledger {
     }
 
     /// Adds a quota.
+    #[must_use = "returns the changed ledger; use it"]
     pub fn quota(mut self, quota: Quota) -> Self {
         let counter = self.store.limit(&quota_key(self.quotas.len(), &quota));
         self.quotas.push(QuotaState { quota, counter });

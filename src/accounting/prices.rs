@@ -133,12 +133,14 @@ impl TierPrice {
     }
 
     /// Sets the cached-input price.
+    #[must_use = "returns the changed price; use it"]
     pub fn with_cache_read(mut self, price: f64) -> TierPrice {
         self.cache_read_input_token_cost = Some(price);
         self
     }
 
     /// Sets the cache-write price.
+    #[must_use = "returns the changed price; use it"]
     pub fn with_cache_write(mut self, price: f64) -> TierPrice {
         self.cache_creation_input_token_cost = Some(price);
         self
@@ -181,6 +183,7 @@ impl ServiceTierPrice {
     }
 
     /// Sets the cached-input price.
+    #[must_use = "returns the changed price; use it"]
     pub fn with_cache_read(mut self, price: f64) -> ServiceTierPrice {
         self.cache_read_input_token_cost = Some(price);
         self
@@ -322,48 +325,56 @@ impl ModelPrice {
     }
 
     /// Sets the provider.
+    #[must_use = "returns the changed price; use it"]
     pub fn with_provider(mut self, provider: impl Into<String>) -> ModelPrice {
         self.provider = provider.into();
         self
     }
 
     /// Sets the mode.
+    #[must_use = "returns the changed price; use it"]
     pub fn with_mode(mut self, mode: Mode) -> ModelPrice {
         self.mode = mode;
         self
     }
 
     /// Sets the input price.
+    #[must_use = "returns the changed price; use it"]
     pub fn with_input(mut self, price: f64) -> ModelPrice {
         self.input_cost_per_token = price;
         self
     }
 
     /// Sets the output price.
+    #[must_use = "returns the changed price; use it"]
     pub fn with_output(mut self, price: f64) -> ModelPrice {
         self.output_cost_per_token = price;
         self
     }
 
     /// Sets the cached-input price.
+    #[must_use = "returns the changed price; use it"]
     pub fn with_cache_read(mut self, price: f64) -> ModelPrice {
         self.cache_read_input_token_cost = Some(price);
         self
     }
 
     /// Sets the cache-write price.
+    #[must_use = "returns the changed price; use it"]
     pub fn with_cache_write(mut self, price: f64) -> ModelPrice {
         self.cache_creation_input_token_cost = Some(price);
         self
     }
 
     /// Sets the reasoning-token price.
+    #[must_use = "returns the changed price; use it"]
     pub fn with_reasoning(mut self, price: f64) -> ModelPrice {
         self.output_cost_per_reasoning_token = Some(price);
         self
     }
 
     /// Sets the context window and the answer limit.
+    #[must_use = "returns the changed price; use it"]
     pub fn with_max_tokens(mut self, input: u64, output: u64) -> ModelPrice {
         self.max_input_tokens = Some(input);
         self.max_output_tokens = Some(output);
@@ -371,6 +382,7 @@ impl ModelPrice {
     }
 
     /// Adds a long-context tier (kept sorted by threshold).
+    #[must_use = "returns the changed price; use it"]
     pub fn with_tier(mut self, tier: TierPrice) -> ModelPrice {
         self.tiers.push(tier);
         self.tiers.sort_by_key(|t| t.above_tokens);
@@ -378,6 +390,7 @@ impl ModelPrice {
     }
 
     /// Sets the `flex` or `priority` service tier's prices (other names are ignored).
+    #[must_use = "returns the changed price; use it"]
     pub fn with_service_tier(mut self, name: &str, price: ServiceTierPrice) -> ModelPrice {
         match name {
             "flex" => self.flex = Some(price),

@@ -133,18 +133,21 @@ impl Default for MemoryCacheBuilder {
 
 impl MemoryCacheBuilder {
     /// Keep at most this many entries (default 10,000; at least 1).
+    #[must_use = "builder methods return the changed builder; use it"]
     pub fn max_entries(mut self, n: u64) -> Self {
         self.max_entries = n.max(1);
         self
     }
 
     /// Keep at most this many bytes of answers (default 64 MiB; at least 1).
+    #[must_use = "builder methods return the changed builder; use it"]
     pub fn max_bytes(mut self, bytes: u64) -> Self {
         self.max_bytes = bytes.max(1);
         self
     }
 
     /// TTL of entries stored without one (default 10 minutes).
+    #[must_use = "builder methods return the changed builder; use it"]
     pub fn default_ttl(mut self, ttl: Duration) -> Self {
         self.default_ttl = ttl;
         self

@@ -530,36 +530,42 @@ impl CacheConfig {
     }
 
     /// Sets which calls are cached.
+    #[must_use = "setters return the changed cache config; use it"]
     pub fn calls(mut self, calls: CachedCalls) -> Self {
         self.calls = calls;
         self
     }
 
     /// Caches chat completions (streamed or not) or not.
+    #[must_use = "setters return the changed cache config; use it"]
     pub fn chat(mut self, on: bool) -> Self {
         self.calls.chat = on;
         self
     }
 
     /// Caches embeddings or not.
+    #[must_use = "setters return the changed cache config; use it"]
     pub fn embeddings(mut self, on: bool) -> Self {
         self.calls.embeddings = on;
         self
     }
 
     /// Caches text completions or not.
+    #[must_use = "setters return the changed cache config; use it"]
     pub fn text(mut self, on: bool) -> Self {
         self.calls.text = on;
         self
     }
 
     /// TTL of answers whose call sets none (default: the backend's own default).
+    #[must_use = "setters return the changed cache config; use it"]
     pub fn default_ttl(mut self, ttl: Duration) -> Self {
         self.default_ttl = Some(ttl);
         self
     }
 
     /// Coalesces identical concurrent calls into one upstream call (default on).
+    #[must_use = "setters return the changed cache config; use it"]
     pub fn coalesce(mut self, on: bool) -> Self {
         self.coalesce = on;
         self

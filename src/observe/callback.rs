@@ -275,7 +275,7 @@ impl fmt::Debug for Callbacks {
 }
 
 /// Builds a [`Callbacks`] set.
-#[must_use]
+#[must_use = "a builder does nothing until `.build()` is called; builder methods return the changed builder"]
 pub struct CallbacksBuilder {
     callbacks: Vec<Arc<dyn Callback>>,
     capacity: usize,

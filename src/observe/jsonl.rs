@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::fs::OpenOptions;
-use std::io::{self, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
@@ -34,7 +34,7 @@ use super::event::CallEvent;
 /// let logger = JsonLinesLogger::file("calls.jsonl")?;
 /// let callbacks = Callbacks::builder().callback(Arc::new(logger)).build();
 /// # let _ = callbacks;
-/// # Ok::<(), std::io::Error>(())
+/// # Ok::<(), litellm::Error>(())
 /// ```
 pub struct JsonLinesLogger {
     out: Mutex<BufWriter<Box<dyn Write + Send>>>,
@@ -55,9 +55,29 @@ impl fmt::Debug for JsonLinesLogger {
 
 impl JsonLinesLogger {
     /// Appends to the file at `path`, creating it if needed.
-    pub fn file(path: impl AsRef<Path>) -> io::Result<JsonLinesLogger> {
+    ///
+    /// # Errors
+    ///
+    /// A [`Config`](crate::ErrorKind::Config) error when the file cannot be opened: its
+    /// message names the path and the reason, and the `std::io::Error` is its
+    /// [`source`](std::error::Error::source) (so `?` works in a function returning
+    /// `litellm::Result`, and `e.source()` can be downcast to the `io::Error`).
+    pub fn file(path: impl AsRef<Path>) -> crate::Result<JsonLinesLogger> {
         let path: PathBuf = path.as_ref().to_path_buf();
-        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| {
+                crate::Error::new(
+                    crate::ErrorKind::Config,
+                    format!(
+                        "cannot open the JSON-lines log file {}: {e}",
+                        path.display()
+                    ),
+                )
+                .with_source(e)
+            })?;
         let mut logger = JsonLinesLogger::writer(file);
         logger.target = path.display().to_string();
         Ok(logger)
@@ -144,6 +164,7 @@ mod tests {
     use super::*;
     use crate::observe::{CallType, Callbacks, EventError};
     use crate::{ErrorKind, Metadata, Usage};
+    use std::io;
     use std::sync::Arc;
 
     /// A writer whose bytes the test can read.
@@ -227,6 +248,26 @@ mod tests {
             assert_eq!(text.lines().count(), 2 * (round + 1));
         }
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_opened_is_a_config_error_naming_the_path() {
+        let path = std::env::temp_dir()
+            .join(format!("litellm-jsonl-missing-{}", rand::random::<u64>()))
+            .join("calls.jsonl");
+        // `?` in a function returning `litellm::Result` (this failed to compile with an
+        // `io::Result`).
+        fn open(path: &Path) -> crate::Result<JsonLinesLogger> {
+            let logger = JsonLinesLogger::file(path)?;
+            Ok(logger)
+        }
+        let e = open(&path).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Config);
+        assert!(e.message().contains(&path.display().to_string()), "{e}");
+        let io = std::error::Error::source(&e)
+            .and_then(|s| s.downcast_ref::<io::Error>())
+            .expect("the io::Error is the source");
+        assert_eq!(io.kind(), io::ErrorKind::NotFound);
     }
 
     #[tokio::test]

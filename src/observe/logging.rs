@@ -10,21 +10,41 @@
 //!
 //! The call line is a `tracing` event with target `litellm::call`, at `INFO` for a success and
 //! `WARN` for a failure, whatever the level: the level decides what is *in* the line, your
-//! subscriber decides where it goes (`RUST_LOG=litellm::call=info` with `tracing-subscriber`'s
-//! `EnvFilter`, say). Nothing is formatted when the level is `Off` or no subscriber listens.
-//! `prompt` and `completion` are cut at [`MAX_FIELD_BYTES`] each.
+//! subscriber decides where it goes.
+//!
+//! **No level set is not silence.** When the level is `Off` (nothing set, or
+//! `LITELLM_LOG=OFF`) but a subscriber wants `INFO` events of `litellm::call` (e.g.
+//! `RUST_LOG=litellm=info` with `tracing-subscriber`'s `EnvFilter`), each call logs the `Basic`
+//! line ([`effective_level`]): the subscriber alone is enough to see one line per call. Filter
+//! `litellm::call` out in the subscriber to silence it; set a level for more (`DEBUG`, `TRACE`).
+//! When no subscriber wants those lines, nothing is built or formatted: the check is
+//! `tracing::enabled!`, whose answer `tracing` caches per call site (a load and a compare; a
+//! few nanoseconds).
+//!
+//! Every call of a `Client` or `Router` runs inside an `llm_call` span ([`start_span`], target
+//! `litellm::call`, fields `call_type`, `model`, `call_id`, `provider`, `deployment`), so the
+//! lines logged while the call runs (retries, the call line, and your own events in a custom
+//! provider) carry it. It is enabled exactly when the call line would be logged at `INFO`.
+//!
+//! Numbers are rounded for reading: `latency_ms`, `ttft_ms` and `wait_ms` to 0.1 ms,
+//! `cost_usd` to 9 decimals (whole nano-dollars, the ledger's unit; written as text without an
+//! exponent: `0.00000465`), `cooldown_s` and the Unix times `start` and `end` to the
+//! millisecond. `prompt` and `completion` are cut at
+//! [`MAX_FIELD_BYTES`] each.
 //!
 //! The level is set in code ([`LogLevel`]) or read from `LITELLM_LOG` **once, when the client
 //! is built** ([`LogLevel::from_env`]); it is a `Copy` value the pipeline keeps and compares.
 //!
 //! ```
 //! use litellm::Metadata;
-//! use litellm::observe::logging::{LogLevel, log_event};
+//! use litellm::observe::logging::{LogLevel, effective_level, log_event};
 //! use litellm::observe::{CallEvent, CallType};
 //!
 //! assert_eq!(LogLevel::from_env_value(Some("DEBUG")), LogLevel::Detailed);
 //! let event = CallEvent::new(CallType::Chat, "gpt-4o", Metadata::new());
 //! log_event(LogLevel::Basic, &event); // one INFO line on target `litellm::call`
+//! // With no level set, a line only when a subscriber wants `litellm::call` at INFO:
+//! assert_eq!(effective_level(LogLevel::Off), LogLevel::Off); // no subscriber here
 //! ```
 
 use std::fmt;
@@ -144,29 +164,128 @@ impl FromStr for LogLevel {
     }
 }
 
-/// A span for one call (target `litellm::call`, name `llm_call`, fields `call_id`,
-/// `call_type`, `model`), to instrument the call's future with; disabled when the level is
-/// `Off`. Lines logged inside it (retries, the call line) carry its fields.
-pub fn call_span(level: LogLevel, event: &CallEvent) -> tracing::Span {
-    if !level.is_on() {
+/// True when a `tracing` subscriber wants the `INFO` events of target `litellm::call` (the call
+/// lines). `tracing` caches the answer per call site, so this costs a load and a compare when
+/// no subscriber wants them.
+pub fn subscriber_listens() -> bool {
+    tracing::enabled!(target: TARGET, Level::INFO)
+}
+
+/// The level a call is logged at: `level` when one is set; when it is `Off`, `Basic` if a
+/// subscriber wants the call lines ([`subscriber_listens`]), so that `RUST_LOG=litellm=info`
+/// alone gives one line per call; else `Off`.
+pub fn effective_level(level: LogLevel) -> LogLevel {
+    if level.is_on() {
+        level
+    } else if subscriber_listens() {
+        LogLevel::Basic
+    } else {
+        LogLevel::Off
+    }
+}
+
+/// The name of the call span.
+const SPAN_NAME: &str = "llm_call";
+
+/// A span for one call that is about to start (target `litellm::call`, name `llm_call`), to
+/// instrument the call's future with. `call_type` and `model` are set now; `call_id`,
+/// `provider` and `deployment` are recorded on it as the call learns them (by the
+/// [`Observer`](super::Observer) when the call starts and when it ends). Lines logged inside it
+/// (retries, the call line, your own events in a custom provider) carry its fields. Disabled,
+/// at no cost, unless the call line would be logged at `INFO` ([`effective_level`] on, and a
+/// subscriber listening).
+pub fn start_span(level: LogLevel, call_type: super::CallType, model: &str) -> tracing::Span {
+    if !level.is_on() && !subscriber_listens() {
         return tracing::Span::none();
     }
     tracing::info_span!(
         target: TARGET,
-        "llm_call",
-        call_id = %event.call_id,
-        call_type = event.call_type.as_str(),
-        model = %event.model,
+        SPAN_NAME,
+        call_type = call_type.as_str(),
+        model,
+        call_id = tracing::field::Empty,
+        provider = tracing::field::Empty,
+        deployment = tracing::field::Empty,
     )
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
+/// A span for the call `event` (see [`start_span`]), with what the event already knows
+/// recorded on it.
+pub fn call_span(level: LogLevel, event: &CallEvent) -> tracing::Span {
+    let span = start_span(level, event.call_type, &event.model);
+    record_on(&span, event, true);
+    span
 }
 
+/// Records what `event` knows on `span`: the call id when `start`, the provider and the
+/// deployment when known. Each is recorded once per span (a formatter such as
+/// `tracing-subscriber`'s `fmt` appends a field every time it is recorded).
+fn record_on(span: &tracing::Span, event: &CallEvent, start: bool) {
+    if span.is_disabled() {
+        return;
+    }
+    if start {
+        span.record("call_id", event.call_id.as_str());
+    }
+    if let Some(p) = &event.provider {
+        span.record("provider", p.as_str());
+    }
+    if let Some(d) = &event.deployment_id {
+        span.record("deployment", d.as_str());
+    }
+}
+
+/// The current span, when it is a call span ([`start_span`]): the call's own span, when the
+/// call runs inside it.
+fn current_call_span() -> Option<tracing::Span> {
+    let span = tracing::Span::current();
+    span.metadata()
+        .is_some_and(|m| m.name() == SPAN_NAME && m.target() == TARGET)
+        .then_some(span)
+}
+
+/// When the call of `event` starts inside its call span: records its id there.
+pub(crate) fn record_start(event: &CallEvent) {
+    if let Some(span) = current_call_span() {
+        span.record("call_id", event.call_id.as_str());
+    }
+}
+
+/// When the call of `event` ends inside its call span: records the provider and deployment
+/// that answered (or failed) there.
+pub(crate) fn record_end(event: &CallEvent) {
+    if let Some(span) = current_call_span() {
+        record_on(&span, event, false);
+    }
+}
+
+/// Milliseconds, rounded to 0.1 ms.
+fn ms(d: Duration) -> f64 {
+    (d.as_micros().saturating_add(50) / 100) as f64 / 10.0
+}
+
+/// USD for a log line: rounded to 9 decimals (whole nano-dollars), written without an exponent
+/// or trailing zeros (`0.0042`, `0.00000465`, `0`).
+struct Usd(f64);
+
+impl fmt::Display for Usd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.0.is_finite() {
+            return write!(f, "{}", self.0);
+        }
+        let s = format!("{:.9}", self.0);
+        let t = s.trim_end_matches('0').trim_end_matches('.');
+        f.write_str(match t {
+            "" | "-" | "-0" => "0",
+            t => t,
+        })
+    }
+}
+
+/// Unix seconds, rounded to the millisecond.
 fn unix(t: SystemTime) -> f64 {
     t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
+        .map(|d| (d.as_millis() as f64) / 1000.0)
         .unwrap_or(0.0)
 }
 
@@ -192,9 +311,11 @@ fn json_field<T: serde::Serialize>(v: &T) -> String {
     )
 }
 
-/// Logs the finished call `event` at `level` (one line, see the [module docs](self)). What the
-/// pipeline calls once per call, after success or failure (for a stream: when it ended).
+/// Logs the finished call `event` at `level` (one line, see the [module docs](self)); with
+/// `Off`, at `Basic` when a subscriber listens ([`effective_level`]). What the pipeline calls
+/// once per call, after success or failure (for a stream: when it ended).
 pub fn log_event(level: LogLevel, event: &CallEvent) {
+    let level = effective_level(level);
     if !level.is_on() {
         return;
     }
@@ -252,7 +373,7 @@ pub fn log_event(level: LogLevel, event: &CallEvent) {
                 prompt_tokens = usage.map(|u| u.prompt_tokens),
                 completion_tokens = usage.map(|u| u.completion_tokens),
                 total_tokens = usage.map(|u| u.total_tokens),
-                cost_usd = event.cost,
+                cost_usd = event.cost.map(|c| tracing::field::display(Usd(c))),
                 cache_hit = event.cache_hit,
                 error_kind = err.map(|e| e.kind.as_str()),
                 error_status = err.and_then(|e| e.status).map(u64::from),
@@ -322,7 +443,7 @@ pub fn log_cooldown(
             target: TARGET,
             model_group,
             deployment,
-            cooldown_s = cooldown.as_secs_f64(),
+            cooldown_s = (cooldown.as_millis() as f64) / 1000.0,
             reason = reason.as_str(),
             "cooling down"
         );
@@ -361,7 +482,12 @@ mod tests {
         target: String,
         fields: BTreeMap<String, String>,
         spans: Vec<String>,
+        /// The fields of the innermost span, as recorded so far.
+        span_fields: BTreeMap<String, String>,
     }
+
+    /// Fields of a span, kept in its extensions.
+    struct SpanFields(BTreeMap<String, String>);
 
     #[derive(Clone, Default)]
     struct Capture(Arc<Mutex<Vec<Captured>>>);
@@ -379,6 +505,32 @@ mod tests {
     }
 
     impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<S> for Capture {
+        fn on_new_span(
+            &self,
+            attrs: &tracing::span::Attributes<'_>,
+            id: &tracing::span::Id,
+            cx: Context<'_, S>,
+        ) {
+            let mut fields = BTreeMap::new();
+            attrs.record(&mut Fields(&mut fields));
+            if let Some(span) = cx.span(id) {
+                span.extensions_mut().insert(SpanFields(fields));
+            }
+        }
+
+        fn on_record(
+            &self,
+            id: &tracing::span::Id,
+            values: &tracing::span::Record<'_>,
+            cx: Context<'_, S>,
+        ) {
+            if let Some(span) = cx.span(id)
+                && let Some(f) = span.extensions_mut().get_mut::<SpanFields>()
+            {
+                values.record(&mut Fields(&mut f.0));
+            }
+        }
+
         fn on_event(&self, event: &tracing::Event<'_>, cx: Context<'_, S>) {
             let mut fields = BTreeMap::new();
             event.record(&mut Fields(&mut fields));
@@ -386,18 +538,35 @@ mod tests {
                 .event_scope(event)
                 .map(|s| s.map(|span| span.name().to_string()).collect())
                 .unwrap_or_default();
+            let span_fields = cx
+                .event_span(event)
+                .and_then(|span| span.extensions().get::<SpanFields>().map(|f| f.0.clone()))
+                .unwrap_or_default();
             self.0.lock().unwrap().push(Captured {
                 level: *event.metadata().level(),
                 target: event.metadata().target().to_string(),
                 fields,
                 spans,
+                span_fields,
             });
         }
     }
 
+    /// Runs `f` with a subscriber that takes every event and span.
     fn capture(f: impl FnOnce()) -> Vec<Captured> {
         let cap = Capture::default();
         let sub = tracing_subscriber::registry().with(cap.clone());
+        tracing::subscriber::with_default(sub, f);
+        cap.0.lock().unwrap().clone()
+    }
+
+    /// Runs `f` with a subscriber that takes only what `targets` (`RUST_LOG` syntax, e.g.
+    /// `litellm=info`) enables.
+    fn capture_only(targets: &str, f: impl FnOnce()) -> Vec<Captured> {
+        use tracing_subscriber::Layer;
+        let filter: tracing_subscriber::filter::Targets = targets.parse().unwrap();
+        let cap = Capture::default();
+        let sub = tracing_subscriber::registry().with(cap.clone().with_filter(filter));
         tracing::subscriber::with_default(sub, f);
         cap.0.lock().unwrap().clone()
     }
@@ -499,15 +668,140 @@ mod tests {
     }
 
     #[test]
-    fn off_logs_nothing_and_helpers_need_very_detailed() {
+    fn with_no_level_a_subscriber_that_listens_gets_the_basic_line() {
+        // `RUST_LOG=litellm=info` and no `LITELLM_LOG`: one line per call (it was nothing).
         let e = event();
+        let logs = capture_only("litellm=info", || {
+            assert_eq!(effective_level(LogLevel::Off), LogLevel::Basic);
+            log_event(LogLevel::Off, &e);
+        });
+        assert_eq!(logs.len(), 1, "{logs:?}");
+        let f = &logs[0].fields;
+        assert_eq!(f["message"], "llm call");
+        assert_eq!(f["model"], "gpt-4o");
+        assert_eq!(f["cost_usd"], "0.0042");
+        assert!(
+            !f.contains_key("prompt") && !f.contains_key("metadata"),
+            "{f:?}"
+        );
+        // A failure is a warning, logged too.
+        let mut failed = event();
+        failed.error = Some(EventError {
+            kind: ErrorKind::Timeout,
+            message: "slow".into(),
+            status: None,
+        });
+        let logs = capture_only("litellm=info", || log_event(LogLevel::Off, &failed));
+        assert_eq!(logs[0].level, Level::WARN);
+        // An explicit level still decides what is in the line.
+        let logs = capture_only("litellm=info", || log_event(LogLevel::Detailed, &e));
+        assert!(logs[0].fields.contains_key("prompt"));
+    }
+
+    #[test]
+    fn with_no_level_and_no_subscriber_interest_nothing_is_logged() {
+        let e = event();
+        for targets in ["myapp=trace", "litellm=warn", "litellm::cache=info"] {
+            let logs = capture_only(targets, || {
+                assert_eq!(effective_level(LogLevel::Off), LogLevel::Off);
+                assert!(start_span(LogLevel::Off, CallType::Chat, "m").is_disabled());
+                log_event(LogLevel::Off, &e);
+            });
+            assert!(logs.is_empty(), "{targets}: {logs:?}");
+        }
+        // No subscriber at all.
+        assert_eq!(effective_level(LogLevel::Off), LogLevel::Off);
+        assert!(!subscriber_listens());
+        assert!(start_span(LogLevel::Off, CallType::Chat, "m").is_none());
+    }
+
+    #[test]
+    fn numbers_are_rounded_for_reading() {
+        let mut e = event();
+        e.latency = Some(Duration::from_nanos(1_234_567_890));
+        e.time_to_first_token = Some(Duration::from_nanos(250_049_999));
+        e.cost = Some(0.000_123_456_789_012);
+        e.end = Some(UNIX_EPOCH + Duration::from_nanos(1_765_000_000_123_456_789));
+        let logs = capture(|| log_event(LogLevel::VeryDetailed, &e));
+        let f = &logs[0].fields;
+        assert_eq!(f["latency_ms"], "1234.6");
+        assert_eq!(f["ttft_ms"], "250.0");
+        assert_eq!(f["cost_usd"], "0.000123457");
+        assert_eq!(f["end"], "1765000000.123");
+        let logs = capture(|| {
+            log_cooldown(
+                LogLevel::VeryDetailed,
+                "g",
+                "d",
+                Duration::from_micros(1_234_567),
+                ErrorKind::RateLimit,
+            );
+            let err = EventError {
+                kind: ErrorKind::RateLimit,
+                message: "x".into(),
+                status: None,
+            };
+            log_retry(
+                LogLevel::VeryDetailed,
+                "c",
+                None,
+                1,
+                &err,
+                Duration::from_micros(333_333),
+            );
+        });
+        assert_eq!(logs[0].fields["cooldown_s"], "1.234");
+        assert_eq!(logs[1].fields["wait_ms"], "333.3");
+        for (v, text) in [
+            (0.000_004_65, "0.00000465"),
+            (2.5, "2.5"),
+            (0.0, "0"),
+            (1e-12, "0"),
+            (12.000_000_000_4, "12"),
+            (f64::NAN, "NaN"),
+        ] {
+            assert_eq!(Usd(v).to_string(), text);
+        }
+    }
+
+    #[test]
+    fn events_inside_the_call_span_carry_its_fields() {
+        let e = event();
+        let logs = capture_only("litellm=info,myapp=info", || {
+            let span = start_span(LogLevel::Off, CallType::Chat, "gpt-4o");
+            assert!(!span.is_disabled());
+            let _g = span.enter();
+            record_start(&e); // what `Observer::before_call` does
+            record_end(&e); // what `Observer::call_finished` does
+            tracing::info!(target: "myapp", "inside my provider");
+        });
+        assert_eq!(logs.len(), 1, "{logs:?}");
+        assert_eq!(logs[0].spans, vec!["llm_call".to_string()]);
+        let sf = &logs[0].span_fields;
+        assert_eq!(sf["call_id"], e.call_id);
+        assert_eq!(sf["model"], "gpt-4o");
+        assert_eq!(sf["call_type"], "chat");
+        assert_eq!(sf["provider"], "openai");
+        assert_eq!(sf["deployment"], "east");
+        // Another span is left alone.
+        let logs = capture(|| {
+            let other = tracing::info_span!("mine", call_id = tracing::field::Empty);
+            let _g = other.enter();
+            record_start(&e);
+            record_end(&e);
+            tracing::info!("x");
+        });
+        assert!(!logs[0].span_fields.contains_key("call_id"), "{logs:?}");
+    }
+
+    #[test]
+    fn helpers_need_very_detailed() {
         let err = EventError {
             kind: ErrorKind::RateLimit,
             message: "x".into(),
             status: None,
         };
         let logs = capture(|| {
-            log_event(LogLevel::Off, &e);
             for level in [LogLevel::Off, LogLevel::Basic, LogLevel::Detailed] {
                 log_retry(level, "c", Some("d"), 1, &err, Duration::from_millis(5));
                 log_cooldown(

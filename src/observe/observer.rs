@@ -65,10 +65,15 @@ impl Observer {
         self.metrics.as_ref()
     }
 
-    /// True when anything watches calls (there are callbacks, logging is on, or metrics are
-    /// kept); when false the pipeline skips building events.
+    /// True when anything watches calls (there are callbacks, logging is on, metrics are
+    /// kept, or a `tracing` subscriber wants the call lines, see
+    /// [`effective_level`](logging::effective_level)); when false the pipeline skips building
+    /// events.
     pub fn is_active(&self) -> bool {
-        !self.callbacks.is_empty() || self.log_level.is_on() || self.metrics.is_some()
+        !self.callbacks.is_empty()
+            || self.log_level.is_on()
+            || self.metrics.is_some()
+            || logging::subscriber_listens()
     }
 
     /// True when events should carry `messages` and `response`: the callbacks are detailed
@@ -77,14 +82,24 @@ impl Observer {
         self.callbacks.detailed() || self.log_level.includes_messages()
     }
 
-    /// A `tracing` span for the call (disabled when logging is off).
+    /// A `tracing` span for the call of `event` (disabled unless its line would be logged; see
+    /// [`logging::call_span`]).
     pub fn span(&self, event: &CallEvent) -> tracing::Span {
         logging::call_span(self.log_level, event)
     }
 
-    /// Before the call is sent: `before_call` callbacks (the event is copied only if one
-    /// wants it).
+    /// A `tracing` span for a call about to start, to instrument its future with (disabled
+    /// unless its line would be logged; see [`logging::start_span`]). The call id, provider and
+    /// deployment are recorded on it by [`before_call`](Observer::before_call) and
+    /// [`call_finished`](Observer::call_finished), which run inside it.
+    pub fn start_span(&self, call_type: super::CallType, model: &str) -> tracing::Span {
+        logging::start_span(self.log_level, call_type, model)
+    }
+
+    /// Before the call is sent: records the call id on the call's span (when the call runs in
+    /// one) and queues `before_call` callbacks (the event is copied only if one wants it).
     pub fn before_call(&self, event: &CallEvent) {
+        logging::record_start(event);
         self.callbacks.before_call(event);
     }
 
@@ -92,6 +107,7 @@ impl Observer {
     /// [`stream_ended`](Observer::stream_ended)): logs its line, records its metrics, queues
     /// `on_success` / `on_failure`.
     pub fn call_finished(&self, event: CallEvent) {
+        logging::record_end(&event);
         self.finish(event, false);
     }
 

@@ -130,7 +130,7 @@ impl fmt::Debug for Webhook {
 }
 
 /// Builds a [`Webhook`].
-#[must_use]
+#[must_use = "a builder does nothing until `.build()` is called; builder methods return the changed builder"]
 pub struct WebhookBuilder {
     url: String,
     headers: Vec<(String, String)>,

@@ -272,6 +272,7 @@ impl Credentials {
     ///         .api_key_required();
     /// assert!(MYCO.requires_api_key && !MYCO.requires_api_base);
     /// ```
+    #[must_use = "returns the changed credentials; use it"]
     pub const fn api_key_required(mut self) -> Credentials {
         self.requires_api_key = true;
         self
@@ -279,12 +280,14 @@ impl Credentials {
 
     /// Makes a call without a base URL fail with `Config` before it reaches the provider
     /// (sets [`requires_api_base`](Self::requires_api_base)).
+    #[must_use = "returns the changed credentials; use it"]
     pub const fn api_base_required(mut self) -> Credentials {
         self.requires_api_base = true;
         self
     }
 
     /// Sets the environment variables holding the API version, in order of preference.
+    #[must_use = "returns the changed credentials; use it"]
     pub const fn with_api_version_env(mut self, vars: &'static [&'static str]) -> Credentials {
         self.api_version_env = vars;
         self
@@ -487,12 +490,14 @@ impl CallContext {
     }
 
     /// Sets the API key (for testing a provider without a client).
+    #[must_use = "returns the changed context; use it"]
     pub fn with_api_key(mut self, key: impl Into<SecretString>) -> Self {
         self.api_key = Some(key.into());
         self
     }
 
     /// Sets the base URL, without its trailing slashes (as the client does).
+    #[must_use = "returns the changed context; use it"]
     pub fn with_api_base(mut self, base: impl Into<String>) -> Self {
         let base = base.into();
         self.api_base = Some(base.trim_end_matches('/').to_string());
@@ -500,12 +505,14 @@ impl CallContext {
     }
 
     /// Adds an extra header.
+    #[must_use = "returns the changed context; use it"]
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
     }
 
     /// Adds a provider setting (read with [`param`](Self::param)).
+    #[must_use = "returns the changed context; use it"]
     pub fn with_param(mut self, name: impl Into<String>, value: impl Into<SecretString>) -> Self {
         self.params.push((name.into(), value.into()));
         self

@@ -25,6 +25,7 @@ impl AllowedFailsPolicy {
     }
 
     /// Sets the failures allowed for one kind.
+    #[must_use = "returns the changed policy; use it"]
     pub fn allowed(mut self, kind: ErrorKind, n: u32) -> Self {
         self.by_kind.insert(kind, n);
         self

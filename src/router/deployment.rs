@@ -166,84 +166,98 @@ impl Deployment {
     }
 
     /// Sets the id.
+    #[must_use = "setters return the changed deployment; use it"]
     pub fn id(mut self, id: impl Into<String>) -> Self {
         self.id = id.into();
         self
     }
 
     /// Sets the API key.
+    #[must_use = "setters return the changed deployment; use it"]
     pub fn api_key(mut self, key: impl Into<SecretString>) -> Self {
         self.api_key = Some(key.into());
         self
     }
 
     /// Sets the base URL.
+    #[must_use = "setters return the changed deployment; use it"]
     pub fn api_base(mut self, base: impl Into<String>) -> Self {
         self.api_base = Some(base.into());
         self
     }
 
     /// Sets the API version.
+    #[must_use = "setters return the changed deployment; use it"]
     pub fn api_version(mut self, version: impl Into<String>) -> Self {
         self.api_version = Some(version.into());
         self
     }
 
     /// Sets the weight.
+    #[must_use = "setters return the changed deployment; use it"]
     pub fn weight(mut self, weight: f64) -> Self {
         self.weight = Some(weight);
         self
     }
 
     /// Sets requests per minute.
+    #[must_use = "setters return the changed deployment; use it"]
     pub fn rpm(mut self, rpm: u64) -> Self {
         self.rpm = Some(rpm);
         self
     }
 
     /// Sets tokens per minute.
+    #[must_use = "setters return the changed deployment; use it"]
     pub fn tpm(mut self, tpm: u64) -> Self {
         self.tpm = Some(tpm);
         self
     }
 
     /// Sets the most calls in flight.
+    #[must_use = "setters return the changed deployment; use it"]
     pub fn max_parallel_requests(mut self, n: u32) -> Self {
         self.max_parallel_requests = Some(n);
         self
     }
 
     /// Sets the timeout.
+    #[must_use = "setters return the changed deployment; use it"]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
     }
 
     /// Sets the stream timeout.
+    #[must_use = "setters return the changed deployment; use it"]
     pub fn stream_timeout(mut self, timeout: Duration) -> Self {
         self.stream_timeout = Some(timeout);
         self
     }
 
     /// Sets the priority tier.
+    #[must_use = "setters return the changed deployment; use it"]
     pub fn order(mut self, order: u32) -> Self {
         self.order = Some(order);
         self
     }
 
     /// Sets the tags.
+    #[must_use = "setters return the changed deployment; use it"]
     pub fn tags<S: Into<String>>(mut self, tags: impl IntoIterator<Item = S>) -> Self {
         self.tags = tags.into_iter().map(Into::into).collect();
         self
     }
 
     /// Adds a header.
+    #[must_use = "setters return the changed deployment; use it"]
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
     }
 
     /// Adds a provider setting.
+    #[must_use = "setters return the changed deployment; use it"]
     pub fn param(mut self, name: impl Into<String>, value: impl Into<SecretString>) -> Self {
         self.params.push((name.into(), value.into()));
         self
@@ -266,30 +280,35 @@ impl Deployment {
     ///     .default_param("response_format", json!({"type": "json_object"}));
     /// assert_eq!(d.defaults["temperature"], 0.2);
     /// ```
+    #[must_use = "setters return the changed deployment; use it"]
     pub fn default_param(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
         self.defaults.insert(name.into(), value.into());
         self
     }
 
     /// Answers from the mock provider.
+    #[must_use = "setters return the changed deployment; use it"]
     pub fn mock_response(mut self, mock: impl Into<MockResponse>) -> Self {
         self.mock_response = Some(mock.into());
         self
     }
 
     /// Sets the model info.
+    #[must_use = "setters return the changed deployment; use it"]
     pub fn model_info(mut self, info: ModelInfo) -> Self {
         self.model_info = info;
         self
     }
 
     /// Sets the context window.
+    #[must_use = "setters return the changed deployment; use it"]
     pub fn max_input_tokens(mut self, n: u64) -> Self {
         self.model_info.max_input_tokens = Some(n);
         self
     }
 
     /// Sets the prices (USD per token).
+    #[must_use = "setters return the changed deployment; use it"]
     pub fn cost_per_token(mut self, input: f64, output: f64) -> Self {
         self.model_info.input_cost_per_token = Some(input);
         self.model_info.output_cost_per_token = Some(output);

@@ -37,6 +37,7 @@ impl Fallbacks {
     }
 
     /// Adds a general fallback chain for `group`.
+    #[must_use = "returns the changed fallbacks; use it"]
     pub fn fallback<S: Into<String>>(
         mut self,
         group: impl Into<String>,
@@ -47,6 +48,7 @@ impl Fallbacks {
     }
 
     /// Adds a context-window fallback chain for `group`.
+    #[must_use = "returns the changed fallbacks; use it"]
     pub fn context_window<S: Into<String>>(
         mut self,
         group: impl Into<String>,
@@ -57,6 +59,7 @@ impl Fallbacks {
     }
 
     /// Adds a content-policy fallback chain for `group`.
+    #[must_use = "returns the changed fallbacks; use it"]
     pub fn content_policy<S: Into<String>>(
         mut self,
         group: impl Into<String>,
@@ -67,6 +70,7 @@ impl Fallbacks {
     }
 
     /// Sets the default fallbacks.
+    #[must_use = "returns the changed fallbacks; use it"]
     pub fn default_fallbacks<S: Into<String>>(mut self, to: impl IntoIterator<Item = S>) -> Self {
         self.default = list(to);
         self

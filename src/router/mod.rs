@@ -39,6 +39,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use arc_swap::ArcSwap;
 use futures::Stream;
@@ -146,7 +147,7 @@ impl std::fmt::Debug for Router {
 }
 
 /// Configures a [`Router`]. Defaults follow Python LiteLLM (see `docs/router.md`).
-#[must_use]
+#[must_use = "a builder does nothing until `.build()` is called; builder methods return the changed builder"]
 pub struct RouterBuilder {
     client: Option<Client>,
     deployments: Vec<Deployment>,
@@ -603,14 +604,18 @@ pub struct DeploymentHealth {
     pub requests_this_minute: u64,
     /// Tokens used this minute.
     pub tokens_this_minute: u64,
-    /// (failed, finished) calls this minute.
-    pub failures_this_minute: (u64, u64),
+    /// Calls that failed this minute.
+    pub failed_this_minute: u64,
+    /// Calls that finished (succeeded or failed) this minute.
+    pub finished_this_minute: u64,
     /// Moving average of latency.
     pub latency: Option<Duration>,
     /// Moving average of time to first token.
     pub time_to_first_token: Option<Duration>,
-    /// Successes and failures since the router started.
-    pub totals: (u64, u64),
+    /// Calls that succeeded since the router started.
+    pub successes: u64,
+    /// Calls that failed since the router started.
+    pub failures: u64,
 }
 
 /// One call waiting for a deployment's parallel slot, counted in its `waiting` gauge for as
@@ -845,6 +850,8 @@ impl Router {
             .flat_map(|g| g.entries.iter())
             .map(|e| {
                 let c = &e.counters;
+                let (failed_this_minute, finished_this_minute) = c.failures(minute);
+                let (successes, failures) = c.totals();
                 DeploymentHealth {
                     id: e.id.clone(),
                     model_name: e.config.model_name.clone(),
@@ -855,10 +862,12 @@ impl Router {
                     in_flight: c.in_flight(),
                     requests_this_minute: c.requests(minute),
                     tokens_this_minute: c.tokens(minute),
-                    failures_this_minute: c.failures(minute),
+                    failed_this_minute,
+                    finished_this_minute,
                     latency: c.latency(),
                     time_to_first_token: c.ttft(),
-                    totals: c.totals(),
+                    successes,
+                    failures,
                 }
             })
             .collect();
@@ -879,6 +888,7 @@ impl Router {
         // As in `Client::chat`: the request is boxed once and the call's state machine once,
         // so the future returned is small and cheap to move.
         let request = Box::new(request);
+        let span = self.call_span(CallType::Chat, &request.model);
         async move {
             let request = &*request;
             let p = &self.inner.pipeline;
@@ -899,6 +909,12 @@ impl Router {
             };
             crate::client::finish(p, run, result)
         }
+        .instrument(span)
+    }
+
+    /// The `llm_call` span a call runs in (disabled unless its log line would be written).
+    fn call_span(&self, call_type: CallType, model: &str) -> tracing::Span {
+        self.inner.pipeline.observer.start_span(call_type, model)
     }
 
     async fn chat_inner(&self, request: &ChatRequest, call_id: &str) -> Result<ChatResponse> {
@@ -927,6 +943,7 @@ impl Router {
         // As in `chat`: the request is boxed once (it stays with the stream for the usage
         // estimate) and the opening state machine once.
         let request = Box::new(request);
+        let span = self.call_span(CallType::ChatStream, &request.model);
         async move {
             let p = &self.inner.pipeline;
             let run = p.begin(
@@ -958,6 +975,7 @@ impl Router {
                 }
             }
         }
+        .instrument(span)
     }
 
     async fn chat_stream_inner(&self, request: &ChatRequest, call_id: &str) -> Result<ChatStream> {
@@ -1012,7 +1030,15 @@ impl Router {
     }
 
     /// Embeddings, routed.
-    pub async fn embed(&self, request: EmbeddingRequest) -> Result<EmbeddingResponse> {
+    pub fn embed(
+        &self,
+        request: EmbeddingRequest,
+    ) -> impl Future<Output = Result<EmbeddingResponse>> + Send + '_ {
+        let span = self.call_span(CallType::Embedding, &request.model);
+        self.embed_in_span(request).instrument(span)
+    }
+
+    async fn embed_in_span(&self, request: EmbeddingRequest) -> Result<EmbeddingResponse> {
         let p = &self.inner.pipeline;
         let run = p.begin(
             CallType::Embedding,
@@ -1057,7 +1083,15 @@ impl Router {
     }
 
     /// A legacy text completion, routed.
-    pub async fn text_completion(
+    pub fn text_completion(
+        &self,
+        request: TextCompletionRequest,
+    ) -> impl Future<Output = Result<TextCompletionResponse>> + Send + '_ {
+        let span = self.call_span(CallType::TextCompletion, &request.model);
+        self.text_completion_in_span(request).instrument(span)
+    }
+
+    async fn text_completion_in_span(
         &self,
         request: TextCompletionRequest,
     ) -> Result<TextCompletionResponse> {

@@ -29,6 +29,7 @@ impl RetryPolicy {
     }
 
     /// Sets the retries for one kind.
+    #[must_use = "returns the changed policy; use it"]
     pub fn retries(mut self, kind: ErrorKind, n: u32) -> Self {
         self.by_kind.insert(kind, n);
         self

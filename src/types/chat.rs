@@ -268,6 +268,7 @@ impl ContentPart {
     }
 
     /// Adds a vendor field to this part (e.g. Anthropic's `cache_control`).
+    #[must_use = "returns the changed content part; use it"]
     pub fn with_field(mut self, key: impl Into<String>, value: Value) -> Self {
         match &mut self {
             ContentPart::Text { extra, .. }
@@ -415,6 +416,7 @@ impl Message {
     }
 
     /// Sets the participant name.
+    #[must_use = "returns the changed message; use it"]
     pub fn with_name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
@@ -541,6 +543,7 @@ impl Tool {
     }
 
     /// Sets `strict` (structured-outputs) on the function.
+    #[must_use = "returns the changed tool; use it"]
     pub fn strict(mut self, strict: bool) -> Self {
         if let Some(f) = &mut self.function {
             f.strict = Some(strict);
@@ -876,6 +879,7 @@ pub struct ChatRequest {
 macro_rules! setters {
     ($($(#[$doc:meta])* $name:ident : $ty:ty),* $(,)?) => {$(
         $(#[$doc])*
+        #[must_use = "setters return the changed request; use it"]
         pub fn $name(mut self, value: $ty) -> Self {
             self.$name = Some(value.into());
             self
@@ -967,6 +971,7 @@ impl ChatRequest {
     ///     .extra_body(serde_json::json!({"top_k": 40}));
     /// assert_eq!(serde_json::to_value(&req).unwrap()["top_k"], 40);
     /// ```
+    #[must_use = "setters return the changed request; use it"]
     pub fn extra_body(mut self, fields: Value) -> Self {
         if let Value::Object(map) = fields {
             self.extra_body.extend(map);
@@ -975,6 +980,7 @@ impl ChatRequest {
     }
 
     /// Adds one message.
+    #[must_use = "setters return the changed request; use it"]
     pub fn message(mut self, message: Message) -> Self {
         self.messages.push(message);
         self
@@ -1159,12 +1165,14 @@ impl ChatResponse {
     }
 
     /// Sets the id.
+    #[must_use = "returns the changed response; use it"]
     pub fn with_id(mut self, id: impl Into<String>) -> Self {
         self.id = id.into();
         self
     }
 
     /// Sets the usage.
+    #[must_use = "returns the changed response; use it"]
     pub fn with_usage(mut self, usage: Usage) -> Self {
         self.usage = Some(usage);
         self
@@ -1173,6 +1181,7 @@ impl ChatResponse {
     /// Sets the first choice's tool calls and its finish reason to `tool_calls` (empty `calls`
     /// remove them and leave the finish reason alone). Empty text content becomes no content,
     /// as vendors send it with tool calls.
+    #[must_use = "returns the changed response; use it"]
     pub fn with_tool_calls(mut self, calls: Vec<ToolCall>) -> Self {
         let choice = self.first_choice_mut();
         if calls.is_empty() {
@@ -1193,6 +1202,7 @@ impl ChatResponse {
     }
 
     /// Sets the first choice's finish reason.
+    #[must_use = "returns the changed response; use it"]
     pub fn with_finish_reason(mut self, reason: FinishReason) -> Self {
         self.first_choice_mut().finish_reason = Some(reason);
         self

@@ -156,24 +156,28 @@ impl EmbeddingRequest {
     }
 
     /// Sets `encoding_format`.
+    #[must_use = "setters return the changed request; use it"]
     pub fn encoding_format(mut self, format: EncodingFormat) -> Self {
         self.encoding_format = Some(format);
         self
     }
 
     /// Sets `dimensions`.
+    #[must_use = "setters return the changed request; use it"]
     pub fn dimensions(mut self, dimensions: u32) -> Self {
         self.dimensions = Some(dimensions);
         self
     }
 
     /// Sets `user`.
+    #[must_use = "setters return the changed request; use it"]
     pub fn user(mut self, user: impl Into<String>) -> Self {
         self.user = Some(user.into());
         self
     }
 
     /// Merges vendor-specific fields into the body.
+    #[must_use = "setters return the changed request; use it"]
     pub fn extra_body(mut self, fields: Value) -> Self {
         if let Value::Object(map) = fields {
             self.extra_body.extend(map);

@@ -80,60 +80,70 @@ pub struct CacheControl {
 macro_rules! call_option_setters {
     () => {
         /// Call option: API key for this call (overrides the client's and the environment's).
+        #[must_use = "setters return the changed request; use it"]
         pub fn api_key(mut self, key: impl Into<$crate::types::SecretString>) -> Self {
             self.options.api_key = Some(key.into());
             self
         }
 
         /// Call option: base URL for this call.
+        #[must_use = "setters return the changed request; use it"]
         pub fn api_base(mut self, base: impl Into<String>) -> Self {
             self.options.api_base = Some(base.into());
             self
         }
 
         /// Call option: API version (Azure).
+        #[must_use = "setters return the changed request; use it"]
         pub fn api_version(mut self, version: impl Into<String>) -> Self {
             self.options.api_version = Some(version.into());
             self
         }
 
         /// Call option: timeout (see [`CallOptions::timeout`](crate::CallOptions::timeout)).
+        #[must_use = "setters return the changed request; use it"]
         pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
             self.options.timeout = Some(timeout);
             self
         }
 
         /// Call option: client-side retries of retryable failures (default 0).
+        #[must_use = "setters return the changed request; use it"]
         pub fn num_retries(mut self, n: u32) -> Self {
             self.options.num_retries = Some(n);
             self
         }
 
         /// Call option: an extra HTTP header.
+        #[must_use = "setters return the changed request; use it"]
         pub fn extra_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
             self.options.extra_headers.push((name.into(), value.into()));
             self
         }
 
         /// Call option: metadata for logs and accounting (never sent).
+        #[must_use = "setters return the changed request; use it"]
         pub fn metadata(mut self, metadata: $crate::types::Metadata) -> Self {
             self.options.metadata = metadata;
             self
         }
 
         /// Call option: answer from the mock provider (a test double; no network).
+        #[must_use = "setters return the changed request; use it"]
         pub fn mock_response(mut self, mock: impl Into<$crate::types::MockResponse>) -> Self {
             self.options.mock_response = Some(mock.into());
             self
         }
 
         /// Call option: drop parameters the provider cannot honour instead of failing.
+        #[must_use = "setters return the changed request; use it"]
         pub fn drop_params(mut self, drop: bool) -> Self {
             self.options.drop_params = Some(drop);
             self
         }
 
         /// Call option (router only): model groups to try when the requested one fails.
+        #[must_use = "setters return the changed request; use it"]
         pub fn fallbacks<S: Into<String>>(mut self, groups: impl IntoIterator<Item = S>) -> Self {
             self.options.fallbacks = Some(groups.into_iter().map(Into::into).collect());
             self
@@ -141,6 +151,7 @@ macro_rules! call_option_setters {
 
         /// Call option: a provider setting such as `vertex_project` or `aws_region_name`
         /// (overrides the client's and the environment's).
+        #[must_use = "setters return the changed request; use it"]
         pub fn provider_param(
             mut self,
             name: impl Into<String>,
@@ -151,24 +162,28 @@ macro_rules! call_option_setters {
         }
 
         /// Call option (cache): do not read a cached answer; call upstream.
+        #[must_use = "setters return the changed request; use it"]
         pub fn no_cache(mut self, no_cache: bool) -> Self {
             self.options.cache.no_cache = no_cache;
             self
         }
 
         /// Call option (cache): do not store this call's answer.
+        #[must_use = "setters return the changed request; use it"]
         pub fn no_store(mut self, no_store: bool) -> Self {
             self.options.cache.no_store = no_store;
             self
         }
 
         /// Call option (cache): keep this call's answer this long (zero: do not store it).
+        #[must_use = "setters return the changed request; use it"]
         pub fn cache_ttl(mut self, ttl: std::time::Duration) -> Self {
             self.options.cache.ttl = Some(ttl);
             self
         }
 
         /// Call option (cache): a namespace that prefixes this call's cache key.
+        #[must_use = "setters return the changed request; use it"]
         pub fn cache_namespace(mut self, namespace: impl Into<String>) -> Self {
             self.options.cache.namespace = Some(namespace.into());
             self
@@ -243,24 +258,28 @@ impl Metadata {
     }
 
     /// Sets the end user.
+    #[must_use = "setters return the changed metadata; use it"]
     pub fn user(mut self, user: impl Into<String>) -> Self {
         self.user = Some(user.into());
         self
     }
 
     /// Sets your API key id or alias (spend tracking, budgets, quotas).
+    #[must_use = "setters return the changed metadata; use it"]
     pub fn key(mut self, key: impl Into<String>) -> Self {
         self.key = Some(key.into());
         self
     }
 
     /// Adds a tag.
+    #[must_use = "setters return the changed metadata; use it"]
     pub fn tag(mut self, tag: impl Into<String>) -> Self {
         self.tags.push(tag.into());
         self
     }
 
     /// Sets a value.
+    #[must_use = "setters return the changed metadata; use it"]
     pub fn value(mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
         self.values.insert(key.into(), value.into());
         self
@@ -351,18 +370,21 @@ impl MockResponse {
     }
 
     /// Wait this long before answering (before the first chunk when streaming).
+    #[must_use = "setters return the changed mock response; use it"]
     pub fn delay(mut self, delay: Duration) -> Self {
         self.delay = Some(delay);
         self
     }
 
     /// When streaming, wait this long between chunks.
+    #[must_use = "setters return the changed mock response; use it"]
     pub fn chunk_delay(mut self, delay: Duration) -> Self {
         self.chunk_delay = Some(delay);
         self
     }
 
     /// Report this usage instead of the estimate.
+    #[must_use = "setters return the changed mock response; use it"]
     pub fn usage(mut self, usage: Usage) -> Self {
         self.usage = Some(Box::new(usage));
         self

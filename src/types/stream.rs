@@ -234,6 +234,7 @@ impl ChatStream {
     }
 
     /// Measures latency and time to first token from `start` (the start of the call).
+    #[must_use = "returns the changed stream; use it"]
     pub fn started_at(mut self, start: Instant) -> Self {
         self.started = start;
         self

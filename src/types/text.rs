@@ -194,6 +194,7 @@ impl TextCompletionRequest {
     }
 
     /// Merges vendor-specific fields into the body.
+    #[must_use = "setters return the changed request; use it"]
     pub fn extra_body(mut self, fields: Value) -> Self {
         if let Value::Object(map) = fields {
             self.extra_body.extend(map);
