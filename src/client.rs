@@ -364,7 +364,11 @@ impl ClientBuilder {
                 .tcp_nodelay(true)
                 .connect_timeout(self.connect_timeout)
                 .pool_idle_timeout(self.pool_idle_timeout)
-                .user_agent(concat!("litellm-rs/", env!("CARGO_PKG_VERSION")))
+                .user_agent(concat!(
+                    env!("CARGO_PKG_NAME"),
+                    "/",
+                    env!("CARGO_PKG_VERSION")
+                ))
                 .build()
                 .map_err(|e| Error::config(format!("could not build the HTTP client: {e}")))?,
         };

@@ -675,11 +675,8 @@ impl From<reqwest::Error> for Error {
 
 impl From<serde_json::Error> for Error {
     fn from(err: serde_json::Error) -> Self {
-        Error::new(
-            ErrorKind::InvalidResponse,
-            format!("could not decode the response: {err}"),
-        )
-        .with_source(err)
+        // What serde says (what it expected, where) is the `source()`, not repeated here.
+        Error::new(ErrorKind::InvalidResponse, "could not decode the response").with_source(err)
     }
 }
 
@@ -867,6 +864,16 @@ mod tests {
                 .and_then(|s| s.downcast_ref::<reqwest::Error>())
                 .is_some_and(reqwest::Error::is_connect)
         );
+    }
+
+    #[test]
+    fn decode_errors_print_each_cause_once() {
+        let raw = serde_json::from_str::<u32>("\"x\"").unwrap_err();
+        let e = Error::from(raw);
+        let texts = chain(&e);
+        assert_eq!(texts.len(), 2, "{texts:?}");
+        assert!(!texts[0].contains(&texts[1]), "{texts:?}");
+        assert!(texts[1].contains("expected u32"), "{texts:?}");
     }
 
     #[test]

@@ -71,10 +71,7 @@ impl JsonLinesLogger {
             .map_err(|e| {
                 crate::Error::new(
                     crate::ErrorKind::Config,
-                    format!(
-                        "cannot open the JSON-lines log file {}: {e}",
-                        path.display()
-                    ),
+                    format!("cannot open the JSON-lines log file {}", path.display()),
                 )
                 .with_source(e)
             })?;

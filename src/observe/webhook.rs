@@ -239,7 +239,11 @@ impl WebhookBuilder {
             Some(h) => h,
             None => reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
-                .user_agent(concat!("litellm-rs/", env!("CARGO_PKG_VERSION")))
+                .user_agent(concat!(
+                    env!("CARGO_PKG_NAME"),
+                    "/",
+                    env!("CARGO_PKG_VERSION")
+                ))
                 .build()
                 .map_err(|e| Error::config(format!("could not build the HTTP client: {e}")))?,
         };

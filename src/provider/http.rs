@@ -264,8 +264,9 @@ pub fn decode_answer<T: DeserializeOwned>(
             )),
         },
         Err(e) => {
+            // The serde error is the `source()`, not repeated in the message.
             let msg = format!(
-                "could not decode the response: {e}; body starts with {:?}",
+                "could not decode the response (body starts with {:?})",
                 snippet()
             );
             Err(finish_error(

@@ -136,7 +136,8 @@ impl Choice {
                 serde_json::error::Category::Data => "JSON does not match the expected type",
                 _ => "text is not valid JSON",
             };
-            let mut msg = format!("the answer's {what}: {e}");
+            // The serde error (what and where) is the `source()`, not repeated here.
+            let mut msg = format!("the answer's {what}");
             match &self.finish_reason {
                 Some(FinishReason::Length) => msg.push_str(
                     " (the answer was cut off at the token limit, finish_reason: length; \

@@ -332,7 +332,7 @@ fn invalid_json(cx: &CallContext, e: serde_json::Error, body: &[u8]) -> Error {
         cx,
         Error::new(
             ErrorKind::InvalidResponse,
-            format!("could not decode the response: {e}; body starts with {snippet:?}"),
+            format!("could not decode the response (body starts with {snippet:?})"),
         )
         .with_source(e),
     )
