@@ -19,7 +19,7 @@ use litellm::{
     JsonSchemaFormat, Message, ReasoningEffort, ResponseFormat, Role, Tool, ToolCall, ToolChoice,
 };
 use serde_json::{Map, Value, json};
-use support::prism::{Cases, Prism, failed};
+use support::prism::{Cases, Prism, decoded, failed};
 
 macro_rules! ensure {
     ($cond:expr, $($fmt:tt)+) => {
@@ -552,12 +552,14 @@ async fn requests_conform_to_the_gemini_spec() {
     for round in 1..=DYNAMIC_ROUNDS {
         cases
             .run(format!("dynamic #{round}: chat decodes"), async {
-                c.chat(multi_turn(MODEL).extra_header(DYNAMIC.0, DYNAMIC.1))
-                    .await
-                    .map_err(failed)?;
-                c.chat(hello().n(2).extra_header(DYNAMIC.0, DYNAMIC.1))
-                    .await
-                    .map_err(failed)?;
+                decoded(
+                    c.chat(multi_turn(MODEL).extra_header(DYNAMIC.0, DYNAMIC.1))
+                        .await,
+                )?;
+                decoded(
+                    c.chat(hello().n(2).extra_header(DYNAMIC.0, DYNAMIC.1))
+                        .await,
+                )?;
                 Ok(())
             })
             .await;
@@ -567,21 +569,25 @@ async fn requests_conform_to_the_gemini_spec() {
                     .chat_stream(multi_turn(MODEL).extra_header(DYNAMIC.0, DYNAMIC.1))
                     .await
                     .map_err(failed)?;
-                stream.collect_response().await.map_err(failed)?;
+                decoded(stream.collect_response().await)?;
                 Ok(())
             })
             .await;
         cases
             .run(format!("dynamic #{round}: embeddings decode"), async {
-                c.embed(EmbeddingRequest::new(EMBED_MODEL, "x").extra_header(DYNAMIC.0, DYNAMIC.1))
-                    .await
-                    .map_err(failed)?;
-                c.embed(
-                    EmbeddingRequest::new(EMBED_MODEL, vec!["a", "b"])
-                        .extra_header(DYNAMIC.0, DYNAMIC.1),
-                )
-                .await
-                .map_err(failed)?;
+                decoded(
+                    c.embed(
+                        EmbeddingRequest::new(EMBED_MODEL, "x").extra_header(DYNAMIC.0, DYNAMIC.1),
+                    )
+                    .await,
+                )?;
+                decoded(
+                    c.embed(
+                        EmbeddingRequest::new(EMBED_MODEL, vec!["a", "b"])
+                            .extra_header(DYNAMIC.0, DYNAMIC.1),
+                    )
+                    .await,
+                )?;
                 Ok(())
             })
             .await;

@@ -24,7 +24,7 @@ use litellm::{
     TextCompletionResponse, Tool, ToolCall, ToolChoice,
 };
 use serde_json::{Map, Value, json};
-use support::prism::{Cases, Prism, failed};
+use support::prism::{Cases, Prism, decoded, failed};
 
 macro_rules! ensure {
     ($cond:expr, $($fmt:tt)+) => {
@@ -690,9 +690,9 @@ async fn requests_conform_to_the_openai_spec() {
         cases
             .run(format!("dynamic #{round}: chat decodes"), async {
                 let req = all_params().extra_header(DYNAMIC.0, DYNAMIC.1);
-                c.chat(req).await.map_err(failed)?;
+                decoded(c.chat(req).await)?;
                 let req = multi_turn().extra_header(DYNAMIC.0, DYNAMIC.1);
-                c.chat(req).await.map_err(failed)?;
+                decoded(c.chat(req).await)?;
                 Ok(())
             })
             .await;
@@ -700,7 +700,7 @@ async fn requests_conform_to_the_openai_spec() {
             .run(format!("dynamic #{round}: chat_stream decodes"), async {
                 let req = multi_turn().extra_header(DYNAMIC.0, DYNAMIC.1);
                 let stream = c.chat_stream(req).await.map_err(failed)?;
-                stream.collect_response().await.map_err(failed)?;
+                decoded(stream.collect_response().await)?;
                 Ok(())
             })
             .await;
@@ -708,7 +708,7 @@ async fn requests_conform_to_the_openai_spec() {
             .run(format!("dynamic #{round}: embeddings decode"), async {
                 let req = EmbeddingRequest::new(EMBED_MODEL, vec!["a", "b"])
                     .extra_header(DYNAMIC.0, DYNAMIC.1);
-                c.embed(req).await.map_err(failed)?;
+                decoded(c.embed(req).await)?;
                 Ok(())
             })
             .await;
@@ -717,7 +717,7 @@ async fn requests_conform_to_the_openai_spec() {
                 let req = TextCompletionRequest::new(TEXT_MODEL, "Hi")
                     .max_tokens(4)
                     .extra_header(DYNAMIC.0, DYNAMIC.1);
-                c.text_completion(req).await.map_err(failed)?;
+                decoded(c.text_completion(req).await)?;
                 Ok(())
             })
             .await;

@@ -215,15 +215,20 @@ impl StreamUsage {
     }
 }
 
-/// The error for usage above [`Usage::MAX_TOKENS`].
+/// The error code of usage above [`Usage::MAX_TOKENS`] (an `InvalidResponse`).
+pub(crate) const IMPLAUSIBLE_USAGE: &str = "implausible_usage";
+
+/// The error for usage above [`Usage::MAX_TOKENS`] (code `implausible_usage`).
 pub(crate) fn implausible(field: &str, n: u64) -> crate::error::Error {
-    crate::error::Error::new(
+    let mut err = crate::error::Error::new(
         crate::error::ErrorKind::InvalidResponse,
         format!(
             "the vendor reported {n} {field}, more than the {} any call can use",
             Usage::MAX_TOKENS
         ),
-    )
+    );
+    err.details_mut().code = Some(IMPLAUSIBLE_USAGE.to_string());
+    err
 }
 
 #[cfg(test)]

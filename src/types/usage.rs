@@ -142,8 +142,9 @@ impl Usage {
     }
 
     /// The largest count (of any field) this crate believes: a billion tokens, far past every
-    /// model's context window and output limit. Usage above it is an `InvalidResponse`, so one
-    /// absurd answer cannot wrap counters or exhaust every budget.
+    /// model's context window and output limit. Usage above it is an `InvalidResponse` (its
+    /// `code()` is `"implausible_usage"`), so one absurd answer cannot wrap counters or exhaust
+    /// every budget.
     pub const MAX_TOKENS: u64 = 1_000_000_000;
 
     /// The first count above [`Usage::MAX_TOKENS`], by name, when there is one.

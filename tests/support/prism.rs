@@ -177,6 +177,19 @@ impl Cases {
     }
 }
 
+/// The result of a call on one of Prism's random answers: the answer, or `None` when the crate
+/// decoded it and then refused its usage on purpose. Prism fills token counts with the
+/// extremes the spec allows (up to 2³¹ or 2⁶³), far past `Usage::MAX_TOKENS`; the crate refuses
+/// those after the whole answer was decoded (`InvalidResponse`, code `implausible_usage`), which
+/// is what a real vendor sending them would get. Any other error is the case's failure.
+pub fn decoded<T>(r: litellm::Result<T>) -> Result<Option<T>, String> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.code() == Some("implausible_usage") => Ok(None),
+        Err(e) => Err(failed(e)),
+    }
+}
+
 /// A failed call as text, with Prism's body (the list of violations on a 422).
 pub fn failed(e: litellm::Error) -> String {
     let d = e.details();
