@@ -481,13 +481,7 @@ fn unknown_provider(prefix: &str, custom: &HashMap<String, Arc<dyn Provider>>) -
                 (Bedrock support is off in this build)"
             .to_string();
     }
-    let mut known: Vec<&str> = BUILTIN
-        .keys()
-        .copied()
-        .chain(custom.keys().map(String::as_str))
-        .collect();
-    known.sort_unstable();
-    known.dedup();
+    let known = known_prefixes(custom);
     let hint = match crate::model::closest(prefix, known.iter().copied()) {
         Some(k) => format!("; did you mean '{k}'?"),
         None => String::new(),
@@ -497,6 +491,18 @@ fn unknown_provider(prefix: &str, custom: &HashMap<String, Arc<dyn Provider>>) -
          ClientBuilder::provider)",
         known.join(", ")
     )
+}
+
+/// Every prefix a client knows: the built-in ones and `custom`, sorted.
+fn known_prefixes(custom: &HashMap<String, Arc<dyn Provider>>) -> Vec<&str> {
+    let mut known: Vec<&str> = BUILTIN
+        .keys()
+        .copied()
+        .chain(custom.keys().map(String::as_str))
+        .collect();
+    known.sort_unstable();
+    known.dedup();
+    known
 }
 
 impl Client {
@@ -518,14 +524,7 @@ impl Client {
     }
 
     fn known_prefixes(&self) -> String {
-        let mut v: Vec<&str> = BUILTIN
-            .keys()
-            .copied()
-            .chain(self.inner.custom.keys().map(String::as_str))
-            .collect();
-        v.sort_unstable();
-        v.dedup();
-        v.join(", ")
+        known_prefixes(&self.inner.custom).join(", ")
     }
 
     fn env(&self, names: &[&str]) -> Option<String> {
@@ -706,13 +705,16 @@ impl Client {
                 "model '{model}' belongs to provider '{p}', which this version does not support yet; known prefixes: {}",
                 self.known_prefixes()
             ),
-            (Some(_), _) => format!(
-                "unknown provider prefix '{prefix}' in model '{model}'{}; write it as provider/model-id with one of: {}",
-                crate::model::closest(prefix, self.known_prefixes().split(", "))
-                    .map(|k| format!(" (did you mean '{k}'?)"))
-                    .unwrap_or_default(),
-                self.known_prefixes()
-            ),
+            (Some(_), _) => {
+                let known = known_prefixes(&self.inner.custom);
+                format!(
+                    "unknown provider prefix '{prefix}' in model '{model}'{}; write it as provider/model-id with one of: {}",
+                    crate::model::closest(prefix, known.iter().copied())
+                        .map(|k| format!(" (did you mean '{k}'?)"))
+                        .unwrap_or_default(),
+                    known.join(", ")
+                )
+            }
             (None, _) => format!(
                 "cannot tell the provider of model '{model}'; write it as provider/model-id with one of: {}",
                 self.known_prefixes()
