@@ -4,52 +4,19 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, LazyLock, OnceLock};
-use std::time::{Duration, Instant};
-
-use tracing::Instrument;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::{infer_provider, split_model};
-use crate::observe::CallType;
-use crate::provider::compat::COMPAT_PROVIDERS;
-use crate::provider::{
-    CallContext, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Provider,
-    anthropic::Anthropic,
-    azure::Azure,
-    gemini::{Gemini, VertexAi},
-    mock::Mock,
-    openai::OpenAiCompatible,
-};
+use crate::provider::{CallContext, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Provider};
+use crate::resolve::{EnvLookup, ProviderSettings, Resolver, is_builtin, unknown_provider};
+use crate::stack::{ChatOp, EmbedOp, StreamOp, TextOp};
 use crate::types::{
     CallOptions, ChatRequest, ChatResponse, ChatStream, EmbeddingInput, EmbeddingRequest,
-    EmbeddingResponse, Message, ResponseMeta, SecretString, TextCompletionRequest,
-    TextCompletionResponse,
+    EmbeddingResponse, Message, SecretString, TextCompletionRequest, TextCompletionResponse,
 };
 
-type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
-
-/// Settings for one provider prefix.
-#[derive(Clone, Default)]
-struct ProviderSettings {
-    api_key: Option<SecretString>,
-    api_base: Option<String>,
-    api_version: Option<String>,
-    headers: Vec<(String, String)>,
-    params: Vec<(String, SecretString)>,
-}
-
-impl fmt::Debug for ProviderSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ProviderSettings")
-            .field("api_key", &self.api_key)
-            .field("api_base", &crate::redact::OptUrl(self.api_base.as_deref()))
-            .field("api_version", &self.api_version)
-            .field("headers", &crate::redact::Pairs(&self.headers))
-            .field("params", &self.params)
-            .finish()
-    }
-}
+pub use crate::resolve::builtin_providers;
 
 /// Configures a [`Client`].
 ///
@@ -88,6 +55,8 @@ pub(crate) struct ObserveSettings {
     pub(crate) detailed_callbacks: bool,
     pub(crate) metrics: Option<crate::observe::Metrics>,
     pub(crate) log_level: Option<crate::observe::LogLevel>,
+    /// User layers, outermost first.
+    pub(crate) layers: Vec<Arc<dyn crate::stack::Layer>>,
 }
 
 impl ObserveSettings {
@@ -114,6 +83,8 @@ impl ObserveSettings {
         take(&mut self.prices, &client.prices, "price table")?;
         take(&mut self.log_level, &client.log_level, "log level")?;
         self.callbacks.extend(client.callbacks.iter().cloned());
+        // The client's layers run inside the router's (closer to the call).
+        self.layers.extend(client.layers.iter().cloned());
         self.detailed_callbacks |= client.detailed_callbacks;
         Ok(self)
     }
@@ -332,6 +303,21 @@ impl ClientBuilder {
         self
     }
 
+    /// Adds a [`Layer`](crate::layer::Layer): code that sees every call's request before it is
+    /// sent and its answer (or error, or stream) after, and may rewrite, answer or reject it.
+    /// Layers run in the order added, the first outermost; they run after the call's event
+    /// starts (so rejected calls are observed) and before budgets, cache and the provider.
+    pub fn layer(mut self, layer: impl crate::layer::Layer) -> Self {
+        self.observe.layers.push(Arc::new(layer));
+        self
+    }
+
+    /// Adds a shared [`Layer`](crate::layer::Layer) (see [`layer`](Self::layer)).
+    pub fn layer_arc(mut self, layer: Arc<dyn crate::layer::Layer>) -> Self {
+        self.observe.layers.push(layer);
+        self
+    }
+
     /// Ignores the environment: keys and bases come only from the builder and the call.
     pub fn no_env(mut self) -> Self {
         self.env = None;
@@ -347,7 +333,7 @@ impl ClientBuilder {
         prefixes.sort_unstable();
         if let Some(p) = prefixes
             .into_iter()
-            .find(|p| !self.custom.contains_key(p.as_str()) && !BUILTIN.contains_key(p.as_str()))
+            .find(|p| !self.custom.contains_key(p.as_str()) && !is_builtin(p))
         {
             return Err(Error::config(format!(
                 "provider settings (api_key, api_base, api_version, provider_header or \
@@ -372,24 +358,28 @@ impl ClientBuilder {
                 .build()
                 .map_err(|e| Error::config(format!("could not build the HTTP client: {e}")))?,
         };
-        let pipeline = Arc::new(self.observe.pipeline());
-        let cache = self
-            .observe
-            .cache
-            .clone()
-            .map(crate::cache::ResponseCache::new);
+        let stack = crate::stack::Stack {
+            pipeline: Arc::new(self.observe.pipeline()),
+            cache: self
+                .observe
+                .cache
+                .clone()
+                .map(crate::cache::ResponseCache::new),
+            layers: self.observe.layers.clone().into(),
+        };
         Ok(Client {
             inner: Arc::new(Inner {
-                pipeline,
-                cache,
-                http,
-                timeout: self.timeout,
-                stream_idle_timeout: self.stream_idle_timeout,
-                max_response_bytes: self.max_response_bytes,
-                settings: self.settings,
-                headers: self.headers,
-                custom: self.custom,
-                env: self.env,
+                stack,
+                resolver: Resolver {
+                    http,
+                    timeout: self.timeout,
+                    stream_idle_timeout: self.stream_idle_timeout,
+                    max_response_bytes: self.max_response_bytes,
+                    settings: self.settings,
+                    headers: self.headers,
+                    custom: self.custom,
+                    env: self.env,
+                },
                 observe: self.observe,
             }),
         })
@@ -397,19 +387,11 @@ impl ClientBuilder {
 }
 
 struct Inner {
-    pipeline: Arc<crate::pipeline::Pipeline>,
-    /// What the pipeline and cache were built from (a router built on this client takes the
-    /// parts it does not set itself).
+    stack: crate::stack::Stack,
+    resolver: Resolver,
+    /// What the stack was built from (a router built on this client takes the parts it does
+    /// not set itself).
     observe: ObserveSettings,
-    cache: Option<crate::cache::ResponseCache>,
-    http: reqwest::Client,
-    timeout: Duration,
-    stream_idle_timeout: Option<Duration>,
-    max_response_bytes: usize,
-    settings: HashMap<String, ProviderSettings>,
-    headers: Vec<(String, String)>,
-    custom: HashMap<String, Arc<dyn Provider>>,
-    env: Option<EnvLookup>,
 }
 
 /// Calls any provider through one OpenAI-shaped API.
@@ -430,79 +412,15 @@ pub struct Client {
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = &self.inner.resolver;
         f.debug_struct("Client")
-            .field("timeout", &self.inner.timeout)
-            .field("settings", &self.inner.settings)
-            .field("headers", &crate::redact::Pairs(&self.inner.headers))
-            .field("custom", &self.inner.custom.keys().collect::<Vec<_>>())
+            .field("timeout", &r.timeout)
+            .field("settings", &r.settings)
+            .field("headers", &crate::redact::Pairs(&r.headers))
+            .field("custom", &r.custom.keys().collect::<Vec<_>>())
+            .field("layers", &self.inner.stack.layers.len())
             .finish_non_exhaustive()
     }
-}
-
-/// Built-in providers by prefix.
-static BUILTIN: LazyLock<HashMap<&'static str, Arc<dyn Provider>>> = LazyLock::new(|| {
-    let mut m: HashMap<&'static str, Arc<dyn Provider>> = HashMap::new();
-    for row in COMPAT_PROVIDERS {
-        m.insert(row.prefix, Arc::new(OpenAiCompatible::new(row)));
-    }
-    m.insert("anthropic", Arc::new(Anthropic));
-    m.insert("azure", Arc::new(Azure));
-    m.insert("gemini", Arc::new(Gemini));
-    m.insert("vertex_ai", Arc::new(VertexAi));
-    m.insert("cohere", Arc::new(crate::provider::cohere::Cohere));
-    m.insert("ollama", Arc::new(crate::provider::ollama::Ollama));
-    m.insert(
-        "huggingface",
-        Arc::new(crate::provider::huggingface::HuggingFace),
-    );
-    #[cfg(feature = "bedrock")]
-    m.insert("bedrock", Arc::new(crate::provider::bedrock::Bedrock));
-    m.insert("mock", Arc::new(Mock));
-    m
-});
-
-/// The prefixes of the built-in providers, sorted.
-///
-/// ```
-/// let p = litellm::builtin_providers();
-/// assert!(p.contains(&"openai") && p.contains(&"groq") && p.contains(&"mock"));
-/// ```
-pub fn builtin_providers() -> Vec<&'static str> {
-    let mut v: Vec<&'static str> = BUILTIN.keys().copied().collect();
-    v.sort_unstable();
-    v
-}
-
-/// "unknown provider 'x'; did you mean 'y'? …": the message for a prefix that is neither
-/// built in nor in `custom`.
-fn unknown_provider(prefix: &str, custom: &HashMap<String, Arc<dyn Provider>>) -> String {
-    if prefix == "bedrock" {
-        return "provider 'bedrock', which needs the `bedrock` cargo feature of litellm \
-                (Bedrock support is off in this build)"
-            .to_string();
-    }
-    let known = known_prefixes(custom);
-    let hint = match crate::model::closest(prefix, known.iter().copied()) {
-        Some(k) => format!("; did you mean '{k}'?"),
-        None => String::new(),
-    };
-    format!(
-        "unknown provider '{prefix}'{hint} (known prefixes: {}; register others with \
-         ClientBuilder::provider)",
-        known.join(", ")
-    )
-}
-
-/// Every prefix a client knows: the built-in ones and `custom`, sorted.
-fn known_prefixes(custom: &HashMap<String, Arc<dyn Provider>>) -> Vec<&str> {
-    let mut known: Vec<&str> = BUILTIN
-        .keys()
-        .copied()
-        .chain(custom.keys().map(String::as_str))
-        .collect();
-    known.sort_unstable();
-    known.dedup();
-    known
 }
 
 impl Client {
@@ -516,24 +434,6 @@ impl Client {
         ClientBuilder::default().build()
     }
 
-    fn provider(&self, prefix: &str) -> Option<&Arc<dyn Provider>> {
-        self.inner
-            .custom
-            .get(prefix)
-            .or_else(|| BUILTIN.get(prefix))
-    }
-
-    fn known_prefixes(&self) -> String {
-        known_prefixes(&self.inner.custom).join(", ")
-    }
-
-    fn env(&self, names: &[&str]) -> Option<String> {
-        let lookup = self.inner.env.as_ref()?;
-        names
-            .iter()
-            .find_map(|n| lookup(n).filter(|v| !v.is_empty()))
-    }
-
     /// Finds the provider of a model string and everything it needs for one call: credentials
     /// from the call, then the client, then the environment. Fails with `BadRequest` for an
     /// unknown provider, `Authentication` for a missing key, `Config` for a missing base URL,
@@ -543,187 +443,21 @@ impl Client {
         model: &str,
         options: &CallOptions,
     ) -> Result<(Arc<dyn Provider>, CallContext)> {
-        let (prefix, model_id) = self.route(model, options.mock_response.is_some())?;
-        let provider = self
-            .provider(prefix)
-            .cloned()
-            .ok_or_else(|| self.unknown(model, prefix))?;
-        let spec = provider.credentials();
-        let settings = self.inner.settings.get(prefix);
-        let api_key = options
-            .api_key
-            .clone()
-            .or_else(|| settings.and_then(|s| s.api_key.clone()))
-            .or_else(|| self.env(spec.api_key_env).map(SecretString::new));
-        let api_base = options
-            .api_base
-            .clone()
-            .or_else(|| settings.and_then(|s| s.api_base.clone()))
-            .or_else(|| self.env(spec.api_base_env))
-            .or_else(|| spec.default_api_base.map(str::to_string))
-            .map(|b| b.trim_end_matches('/').to_string());
-        let api_version = options
-            .api_version
-            .clone()
-            .or_else(|| settings.and_then(|s| s.api_version.clone()))
-            .or_else(|| self.env(spec.api_version_env));
-        if spec.requires_api_base && api_base.is_none() {
-            return Err(Error::new(
-                ErrorKind::Config,
-                format!(
-                    "no api_base for provider '{prefix}': pass api_base or set {}",
-                    spec.api_base_env.join(" or ")
-                ),
-            )
-            .with_provider(prefix)
-            .with_model(model_id));
-        }
-        if spec.requires_api_key && api_key.as_ref().is_none_or(SecretString::is_empty) {
-            return Err(Error::new(
-                ErrorKind::Authentication,
-                format!(
-                    "no API key for provider '{prefix}': pass api_key or set {}",
-                    spec.api_key_env.join(" or ")
-                ),
-            )
-            .with_provider(prefix)
-            .with_model(model_id));
-        }
-        let mut headers = self.inner.headers.clone();
-        if let Some(s) = settings {
-            headers.extend(s.headers.iter().cloned());
-        }
-        let mut seen: Vec<&str> = Vec::new();
-        for (var, header) in spec.env_headers {
-            if !seen.contains(header)
-                && let Some(v) = self.env(&[var])
-            {
-                headers.push((header.to_string(), v));
-                seen.push(header);
-            }
-        }
-        headers.extend(options.extra_headers.iter().cloned());
-        let timeout = options.timeout.unwrap_or(self.inner.timeout);
-        let mut cx = CallContext::new(self.inner.http.clone(), prefix, model_id);
-        cx.api_key = api_key;
-        cx.api_base = api_base;
-        cx.api_version = api_version;
-        cx.headers = headers;
-        cx.timeout = timeout;
-        cx.stream_idle_timeout = self.inner.stream_idle_timeout.unwrap_or(timeout);
-        cx.max_response_bytes = self.inner.max_response_bytes;
-        cx.drop_params = options.drop_params.unwrap_or(false);
-        let mut params = options.params.clone();
-        if let Some(s) = settings {
-            params.extend(s.params.iter().cloned());
-        }
-        for (name, vars) in spec.params_env {
-            if !params.iter().any(|(n, _)| n == name)
-                && let Some(v) = self.env(vars)
-            {
-                params.push((name.to_string(), SecretString::new(v)));
-            }
-        }
-        cx.params = params;
-        cx.mock_response = options.mock_response.clone();
-        Ok((provider, cx))
+        self.inner.resolver.resolve(model, options)
     }
 
     /// Checks that calls of `model` (a deployment's provider model string) can find their
-    /// provider, as [`resolve`](Self::resolve) will: a `Config` error naming the model (with a
-    /// "did you mean" hint for a misspelt prefix) otherwise. Wildcard models (`openai/*`, `*`)
-    /// are checked by their prefix only.
+    /// provider (see `Resolver::check_model`).
     pub(crate) fn check_model(&self, model: &str) -> Result<()> {
-        let m = model.trim();
-        let known = |p: &str| self.provider(p).is_some();
-        match split_model(m) {
-            Some((prefix, _)) if prefix.contains('*') => Ok(()),
-            Some((prefix, id)) if known(prefix) => {
-                if id.trim().is_empty() {
-                    Err(Error::config(format!(
-                        "model '{m}' names no model after the prefix"
-                    )))
-                } else {
-                    Ok(())
-                }
-            }
-            _ if infer_provider(m).is_some_and(known) => Ok(()),
-            _ if m.contains('*') && split_model(m).is_none() => Ok(()),
-            Some((prefix, _)) => Err(Error::config(format!(
-                "model '{m}': {}",
-                unknown_provider(prefix, &self.inner.custom)
-            ))),
-            None => Err(Error::config(match infer_provider(m) {
-                Some(p) => format!(
-                    "model '{m}' belongs to provider '{p}', which this build does not support"
-                ),
-                None => format!(
-                    "cannot tell the provider of model '{m}'; write it as provider/model-id \
-                     (e.g. 'openai/{m}', 'ollama/{m}', 'hosted_vllm/{m}')"
-                ),
-            })),
-        }
+        self.inner.resolver.check_model(model)
     }
 
-    /// Splits a model string into (provider prefix, model id).
-    fn route<'a>(&self, model: &'a str, mock: bool) -> Result<(&'a str, &'a str)> {
-        let model = model.trim();
-        if model.is_empty() {
-            return Err(Error::bad_request("the model is empty"));
-        }
-        if model.chars().any(char::is_control) {
-            // A NUL, CR or LF in a model id would travel upstream in a body, a URL or a header.
-            return Err(Error::bad_request(format!(
-                "the model {model:?} contains control characters"
-            )));
-        }
-        if let Some((prefix, id)) = split_model(model)
-            && self.provider(prefix).is_some()
-        {
-            if id.is_empty() {
-                return Err(Error::bad_request(format!(
-                    "model '{model}' names no model after the prefix"
-                )));
-            }
-            return Ok((if mock { "mock" } else { prefix }, id));
-        }
-        if mock {
-            return Ok(("mock", model));
-        }
-        if let Some(p) = infer_provider(model) {
-            return Ok((p, model));
-        }
-        Err(self.unknown(model, split_model(model).map(|(p, _)| p).unwrap_or(model)))
+    /// The resolve and provider stages of this client.
+    pub(crate) fn resolver(&self) -> &Resolver {
+        &self.inner.resolver
     }
 
-    fn unknown(&self, model: &str, prefix: &str) -> Error {
-        let msg = match (split_model(model), infer_provider(model)) {
-            (Some(("bedrock", _)), _) => format!(
-                "model '{model}' needs the `bedrock` cargo feature of litellm (Bedrock support is off in this build)"
-            ),
-            (_, Some(p)) if self.provider(p).is_none() => format!(
-                "model '{model}' belongs to provider '{p}', which this version does not support yet; known prefixes: {}",
-                self.known_prefixes()
-            ),
-            (Some(_), _) => {
-                let known = known_prefixes(&self.inner.custom);
-                format!(
-                    "unknown provider prefix '{prefix}' in model '{model}'{}; write it as provider/model-id with one of: {}",
-                    crate::model::closest(prefix, known.iter().copied())
-                        .map(|k| format!(" (did you mean '{k}'?)"))
-                        .unwrap_or_default(),
-                    known.join(", ")
-                )
-            }
-            (None, _) => format!(
-                "cannot tell the provider of model '{model}'; write it as provider/model-id with one of: {}",
-                self.known_prefixes()
-            ),
-        };
-        Error::bad_request(msg).with_model(model)
-    }
-
-    /// What this client's pipeline and cache were built from.
+    /// What this client's stack was built from.
     pub(crate) fn observe_settings(&self) -> &ObserveSettings {
         &self.inner.observe
     }
@@ -731,7 +465,7 @@ impl Client {
     /// Waits until every callback event of calls made so far has been delivered and each
     /// callback flushed (e.g. a webhook's last batch sent). Call it before the program exits.
     pub async fn flush_callbacks(&self) {
-        self.inner.pipeline.observer.callbacks().flush().await;
+        self.inner.stack.pipeline.observer.callbacks().flush().await;
     }
 
     /// A chat completion for `model` with `messages` and no other parameters.
@@ -745,28 +479,11 @@ impl Client {
         request: ChatRequest,
     ) -> impl Future<Output = Result<ChatResponse>> + Send + '_ {
         // The request (over a kilobyte) goes to the heap once, and the call's state machine
-        // (kilobytes) is boxed once below: the future returned is small, so the moves a caller's
-        // own future makes of it copy little.
-        let request = Box::new(request);
-        let span = self.call_span(CallType::Chat, &request.model);
-        async move {
-            let request = &*request;
-            let p = &self.inner.pipeline;
-            let run = p.begin(
-                CallType::Chat,
-                &request.model,
-                &request.options,
-                Some(&request.messages),
-                self.inner.cache.as_ref(),
-            )?;
-            let fetch = || self.chat_with(request, &request.model, &request.options);
-            let result = match &self.inner.cache {
-                Some(c) => Box::pin(c.chat(&request.model, request, fetch)).await,
-                None => Box::pin(fetch()).await,
-            };
-            finish(p, run, result)
-        }
-        .instrument(span)
+        // (kilobytes) is boxed once below the observe stage: the future returned is small, so
+        // the moves a caller's own future makes of it copy little.
+        self.inner
+            .stack
+            .call::<ChatOp, _>(&self.inner.resolver, Box::new(request))
     }
 
     /// A streamed chat completion. The stream ends with a usage chunk (`choices: []`) whenever
@@ -776,37 +493,9 @@ impl Client {
         &self,
         request: ChatRequest,
     ) -> impl Future<Output = Result<ChatStream>> + Send + '_ {
-        // As in `chat`: the request is boxed once (it stays with the stream for the usage
-        // estimate) and the opening state machine once.
-        let request = Box::new(request);
-        let span = self.call_span(CallType::ChatStream, &request.model);
-        async move {
-            let p = &self.inner.pipeline;
-            let run = p.begin(
-                CallType::ChatStream,
-                &request.model,
-                &request.options,
-                Some(&request.messages),
-                self.inner.cache.as_ref(),
-            )?;
-            let req = &*request;
-            let open = || self.chat_stream_with(req, &req.model, &req.options);
-            let opened = match &self.inner.cache {
-                Some(c) => Box::pin(c.chat_stream(&req.model, req, open)).await,
-                None => Box::pin(open()).await,
-            };
-            match opened {
-                Ok(stream) => {
-                    let model = request.model.clone();
-                    Ok(p.stream(run, stream, model, request))
-                }
-                Err(e) => {
-                    p.fail(run, &e);
-                    Err(e)
-                }
-            }
-        }
-        .instrument(span)
+        self.inner
+            .stack
+            .call::<StreamOp, _>(&self.inner.resolver, Box::new(request))
     }
 
     /// Embeddings of one or more inputs.
@@ -823,38 +512,9 @@ impl Client {
         &self,
         request: EmbeddingRequest,
     ) -> impl Future<Output = Result<EmbeddingResponse>> + Send + '_ {
-        let span = self.call_span(CallType::Embedding, &request.model);
-        self.embed_in_span(request).instrument(span)
-    }
-
-    /// The `llm_call` span a call runs in (disabled unless its log line would be written).
-    fn call_span(&self, call_type: CallType, model: &str) -> tracing::Span {
-        self.inner.pipeline.observer.start_span(call_type, model)
-    }
-
-    async fn embed_in_span(&self, request: EmbeddingRequest) -> Result<EmbeddingResponse> {
-        let p = &self.inner.pipeline;
-        let run = p.begin(
-            CallType::Embedding,
-            &request.model,
-            &request.options,
-            None,
-            self.inner.cache.as_ref(),
-        )?;
-        let result = match &self.inner.cache {
-            Some(c) => {
-                let (model, options) = (&request.model, &request.options);
-                c.embed(model, &request, |r| async move {
-                    self.embed_with(&r, model, options).await
-                })
-                .await
-            }
-            None => {
-                self.embed_with(&request, &request.model, &request.options)
-                    .await
-            }
-        };
-        finish(p, run, result)
+        self.inner
+            .stack
+            .call::<EmbedOp, _>(&self.inner.resolver, Box::new(request))
     }
 
     /// A legacy text completion.
@@ -862,289 +522,9 @@ impl Client {
         &self,
         request: TextCompletionRequest,
     ) -> impl Future<Output = Result<TextCompletionResponse>> + Send + '_ {
-        let span = self.call_span(CallType::TextCompletion, &request.model);
-        self.text_completion_in_span(request).instrument(span)
-    }
-
-    async fn text_completion_in_span(
-        &self,
-        request: TextCompletionRequest,
-    ) -> Result<TextCompletionResponse> {
-        let p = &self.inner.pipeline;
-        let run = p.begin(
-            CallType::TextCompletion,
-            &request.model,
-            &request.options,
-            None,
-            self.inner.cache.as_ref(),
-        )?;
-        let fetch = || self.text_completion_with(&request, &request.model, &request.options);
-        let result = match &self.inner.cache {
-            Some(c) => c.text_completion(&request.model, &request, fetch).await,
-            None => fetch().await,
-        };
-        finish(p, run, result)
-    }
-
-    /// A chat completion of `req` sent to `model` with `options` (the router's path: the
-    /// request is borrowed, never cloned per attempt).
-    pub(crate) async fn chat_with(
-        &self,
-        req: &ChatRequest,
-        model: &str,
-        options: &CallOptions,
-    ) -> Result<ChatResponse> {
-        let start = Instant::now();
-        check_sampling(req)?;
-        let (p, cx) = self.resolve(model, options)?;
-        let mut resp = run(start, &cx, options, || p.chat(req, &cx)).await?;
-        crate::accounting::estimate::fill_chat(
-            model,
-            &req.messages,
-            req.tools.as_deref(),
-            &mut resp,
-        );
-        Ok(resp)
-    }
-
-    /// A streamed chat completion of `req` sent to `model` with `options`.
-    pub(crate) async fn chat_stream_with(
-        &self,
-        req: &ChatRequest,
-        model: &str,
-        options: &CallOptions,
-    ) -> Result<ChatStream> {
-        let start = Instant::now();
-        check_sampling(req)?;
-        let (p, cx) = self.resolve(model, options)?;
-        let stream = run(start, &cx, options, || p.chat_stream(req, &cx)).await?;
-        Ok(stream.started_at(start))
-    }
-
-    /// Embeddings of `req` sent to `model` with `options`.
-    pub(crate) async fn embed_with(
-        &self,
-        req: &EmbeddingRequest,
-        model: &str,
-        options: &CallOptions,
-    ) -> Result<EmbeddingResponse> {
-        let start = Instant::now();
-        let (p, cx) = self.resolve(model, options)?;
-        run(start, &cx, options, || p.embed(req, &cx)).await
-    }
-
-    /// A text completion of `req` sent to `model` with `options`.
-    pub(crate) async fn text_completion_with(
-        &self,
-        req: &TextCompletionRequest,
-        model: &str,
-        options: &CallOptions,
-    ) -> Result<TextCompletionResponse> {
-        let start = Instant::now();
-        check_sampling(req)?;
-        let (p, cx) = self.resolve(model, options)?;
-        run(start, &cx, options, || p.text_completion(req, &cx)).await
-    }
-}
-
-/// Sampling numbers must be finite: JSON has no NaN or infinity, so serde would send `null`
-/// and the vendor would silently use its default.
-fn check_sampling(req: &impl Sampled) -> Result<()> {
-    const NAMES: [&str; 4] = [
-        "temperature",
-        "top_p",
-        "presence_penalty",
-        "frequency_penalty",
-    ];
-    for (name, value) in NAMES.into_iter().zip(req.sampling()) {
-        if let Some(v) = value
-            && !v.is_finite()
-        {
-            return Err(Error::bad_request(format!(
-                "{name} is {v}, not a finite number"
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Requests with sampling numbers.
-trait Sampled {
-    /// `temperature`, `top_p`, `presence_penalty`, `frequency_penalty`, in that order.
-    fn sampling(&self) -> [Option<f64>; 4];
-}
-
-macro_rules! sampled {
-    ($($t:ty),*) => {$(
-        impl Sampled for $t {
-            fn sampling(&self) -> [Option<f64>; 4] {
-                [self.temperature, self.top_p, self.presence_penalty, self.frequency_penalty]
-            }
-        }
-    )*};
-}
-sampled!(ChatRequest, TextCompletionRequest);
-
-/// Ends a call in the pipeline: success charged and reported, or the failure reported.
-pub(crate) fn finish<T: crate::pipeline::Answer>(
-    p: &crate::pipeline::Pipeline,
-    run: crate::pipeline::Running,
-    result: Result<T>,
-) -> Result<T> {
-    match result {
-        Ok(mut v) => {
-            p.succeed(run, &mut v);
-            Ok(v)
-        }
-        Err(e) => {
-            p.fail(run, &e);
-            Err(e)
-        }
-    }
-}
-
-/// Runs one call: `attempt` under the call's timeout, retried as the call's options say, and
-/// fills the answer's [`ResponseMeta`].
-async fn run<T, F, Fut>(
-    start: Instant,
-    cx: &CallContext,
-    options: &CallOptions,
-    mut attempt: F,
-) -> Result<T>
-where
-    T: HasMeta,
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T>>,
-{
-    let (result, attempts) = retrying(options.num_retries.unwrap_or(0), || {
-        timed(cx.timeout, cx, attempt())
-    })
-    .await;
-    let mut out = result?;
-    if let Some((field, n)) = out.implausible_usage() {
-        return Err(
-            crate::accounting::estimate::implausible(field, n).or_context(&cx.provider, &cx.model)
-        );
-    }
-    let meta = out.meta_mut();
-    if meta
-        .request_id
-        .as_deref()
-        .is_some_and(|id| id.contains('\\') || cx.holds_secret(id))
-    {
-        // An upstream that echoes the key in its request id header must not put it in the
-        // answer's meta (and from there in logs, events and spend records).
-        let mut id = meta.request_id.take().unwrap_or_default();
-        for s in cx.secrets() {
-            if s.expose().len() >= 4 {
-                crate::error::scrub_text(&mut id, s.expose());
-            }
-        }
-        meta.request_id = Some(id);
-    }
-    meta.provider.clone_from(&cx.provider);
-    meta.model.clone_from(&cx.model);
-    meta.attempts = attempts;
-    meta.latency = start.elapsed();
-    Ok(out)
-}
-
-/// Answers that carry a [`ResponseMeta`].
-pub(crate) trait HasMeta {
-    fn meta_mut(&mut self) -> &mut ResponseMeta;
-
-    /// The usage the vendor reported, when one of its counts is past belief (a stream's is
-    /// checked chunk by chunk as it passes).
-    fn implausible_usage(&self) -> Option<(&'static str, u64)> {
-        None
-    }
-}
-
-macro_rules! has_meta {
-    ($($t:ty),*) => {$(
-        impl HasMeta for $t {
-            fn meta_mut(&mut self) -> &mut ResponseMeta {
-                &mut self.meta
-            }
-            fn implausible_usage(&self) -> Option<(&'static str, u64)> {
-                self.usage.as_ref().and_then(crate::types::Usage::implausible)
-            }
-        }
-    )*};
-}
-has_meta!(ChatResponse, TextCompletionResponse);
-
-impl HasMeta for EmbeddingResponse {
-    fn meta_mut(&mut self) -> &mut ResponseMeta {
-        &mut self.meta
-    }
-    fn implausible_usage(&self) -> Option<(&'static str, u64)> {
-        let u = &self.usage;
-        [
-            ("prompt_tokens", u.prompt_tokens),
-            ("total_tokens", u.total_tokens),
-        ]
-        .into_iter()
-        .find(|(_, n)| *n > crate::types::Usage::MAX_TOKENS)
-    }
-}
-
-impl HasMeta for ChatStream {
-    fn meta_mut(&mut self) -> &mut ResponseMeta {
-        ChatStream::meta_mut(self)
-    }
-}
-
-/// Runs `fut` with the call's timeout; errors get provider and model.
-async fn timed<T>(
-    timeout: Duration,
-    cx: &CallContext,
-    fut: impl Future<Output = Result<T>>,
-) -> Result<T> {
-    match tokio::time::timeout(timeout, fut).await {
-        Ok(r) => r.map_err(|e| crate::provider::http::finish_error(cx, e)),
-        Err(_) => Err(Error::new(
-            ErrorKind::Timeout,
-            format!(
-                "no answer within the timeout of {:.1} s",
-                timeout.as_secs_f64()
-            ),
-        )
-        .with_provider(cx.provider.clone())
-        .with_model(cx.model.clone())),
-    }
-}
-
-/// Longest server-requested delay the client waits before a retry; a longer one ends retrying.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
-
-/// Runs `attempt` until it succeeds, fails with a non-retryable error, or `retries` retries are
-/// spent. Waits `min(0.5 s × 2ⁿ, 8 s)` with jitter between attempts, or the vendor's
-/// Retry-After when it gives one (up to 60 s). Returns the result and the number of attempts.
-async fn retrying<T, F, Fut>(retries: u32, mut attempt: F) -> (Result<T>, u32)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T>>,
-{
-    let mut n = 0u32;
-    loop {
-        n += 1;
-        match attempt().await {
-            Ok(v) => return (Ok(v), n),
-            Err(e) if n <= retries && e.is_retryable() => {
-                let wait = match e.retry_after() {
-                    Some(d) if d > MAX_RETRY_AFTER => return (Err(e), n),
-                    Some(d) => d,
-                    None => {
-                        let base = (0.5 * 2f64.powi(n as i32 - 1)).min(8.0);
-                        Duration::from_secs_f64(base * (1.0 - 0.25 * rand::random::<f64>()))
-                    }
-                };
-                tracing::debug!(error = %e, attempt = n, wait_ms = wait.as_millis() as u64, "retrying");
-                tokio::time::sleep(wait).await;
-            }
-            Err(e) => return (Err(e), n),
-        }
+        self.inner
+            .stack
+            .call::<TextOp, _>(&self.inner.resolver, Box::new(request))
     }
 }
 
@@ -1156,74 +536,4 @@ pub fn default_client() -> Result<&'static Client> {
         .get_or_init(|| Client::from_env().map_err(|e| e.to_string()))
         .as_ref()
         .map_err(|msg| Error::new(ErrorKind::Config, msg.clone()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn client() -> Client {
-        Client::builder().no_env().build().unwrap()
-    }
-
-    #[test]
-    fn routing() {
-        let c = client();
-        assert_eq!(
-            c.route("openai/gpt-4o", false).unwrap(),
-            ("openai", "gpt-4o")
-        );
-        assert_eq!(c.route("gpt-4o", false).unwrap(), ("openai", "gpt-4o"));
-        assert_eq!(
-            c.route("openrouter/anthropic/claude", false).unwrap(),
-            ("openrouter", "anthropic/claude")
-        );
-        assert_eq!(c.route("openai/gpt-4o", true).unwrap(), ("mock", "gpt-4o"));
-        assert_eq!(c.route("whatever/x", true).unwrap(), ("mock", "whatever/x"));
-        let e = c.route("foo/bar", false).unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::BadRequest);
-        assert!(
-            e.message().contains("unknown provider prefix 'foo'") && e.message().contains("groq"),
-            "{e}"
-        );
-        assert!(c.route("openai/", false).is_err());
-        assert!(c.route("  ", false).is_err());
-    }
-
-    #[tokio::test]
-    async fn retrying_stops_on_non_retryable_and_counts() {
-        let mut calls = 0;
-        let (r, n) = retrying(3, || {
-            calls += 1;
-            async { Err::<(), _>(Error::new(ErrorKind::BadRequest, "no")) }
-        })
-        .await;
-        assert!(r.is_err());
-        assert_eq!((n, calls), (1, 1));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn retrying_retries_retryable_up_to_limit() {
-        let mut calls = 0;
-        let (r, n) = retrying(2, || {
-            calls += 1;
-            async {
-                Err::<(), _>(
-                    Error::new(ErrorKind::RateLimit, "slow")
-                        .with_retry_after(Duration::from_millis(10)),
-                )
-            }
-        })
-        .await;
-        assert_eq!(r.unwrap_err().kind(), ErrorKind::RateLimit);
-        assert_eq!((n, calls), (3, 3));
-        // a Retry-After longer than the limit ends retrying
-        let (_, n) = retrying(5, || async {
-            Err::<(), _>(
-                Error::new(ErrorKind::RateLimit, "slow").with_retry_after(Duration::from_secs(600)),
-            )
-        })
-        .await;
-        assert_eq!(n, 1);
-    }
 }

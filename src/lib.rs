@@ -129,9 +129,11 @@ mod model;
 pub mod observe;
 mod pipeline;
 pub mod provider;
+mod resolve;
 pub(crate) mod redact;
 pub mod router;
 mod saturating;
+mod stack;
 pub mod types;
 
 #[cfg(test)]
@@ -147,6 +149,7 @@ pub use reqwest;
 pub use async_trait::async_trait;
 
 pub use client::{Client, ClientBuilder, builtin_providers, default_client};
+pub use stack::layer;
 pub use error::{Error, ErrorDetails, ErrorKind, Result};
 pub use model::{infer_provider, split_model};
 pub use router::Router;

@@ -14,7 +14,7 @@ use futures::Stream;
 
 use crate::accounting::estimate::StreamUsage;
 use crate::accounting::ledger::{Admission, CallKeys, Ledger};
-use crate::client::HasMeta;
+use crate::stack::Reply;
 use crate::error::{Error, Result};
 use crate::observe::{CallEvent, CallType, EventError, Observer};
 use crate::types::{
@@ -93,15 +93,13 @@ impl std::fmt::Debug for Pipeline {
 }
 
 /// An answer the pipeline can account for.
-pub(crate) trait Answer: HasMeta {
+pub(crate) trait Answer: Reply {
     /// Token usage, when known (borrowed when the answer carries it as is).
     fn usage(&self) -> Option<Cow<'_, Usage>>;
     /// The answer as JSON, for detailed events.
     fn to_json(&self) -> Option<serde_json::Value>;
     /// The model the vendor says served the call.
     fn served(&self) -> &str;
-    /// What is known about the call.
-    fn meta_ref(&self) -> &ResponseMeta;
     /// The service tier that served the call.
     fn service_tier(&self) -> Option<&str> {
         None
@@ -109,9 +107,6 @@ pub(crate) trait Answer: HasMeta {
 }
 
 impl Answer for ChatResponse {
-    fn meta_ref(&self) -> &ResponseMeta {
-        &self.meta
-    }
     fn usage(&self) -> Option<Cow<'_, Usage>> {
         self.usage.as_ref().map(Cow::Borrowed)
     }
@@ -127,9 +122,6 @@ impl Answer for ChatResponse {
 }
 
 impl Answer for TextCompletionResponse {
-    fn meta_ref(&self) -> &ResponseMeta {
-        &self.meta
-    }
     fn usage(&self) -> Option<Cow<'_, Usage>> {
         self.usage.as_ref().map(Cow::Borrowed)
     }
@@ -142,9 +134,6 @@ impl Answer for TextCompletionResponse {
 }
 
 impl Answer for EmbeddingResponse {
-    fn meta_ref(&self) -> &ResponseMeta {
-        &self.meta
-    }
     fn usage(&self) -> Option<Cow<'_, Usage>> {
         let tokens = match self.usage.prompt_tokens {
             0 => self.usage.total_tokens,
@@ -172,7 +161,20 @@ pub(crate) struct Running {
     started: Instant,
 }
 
+/// What the ledger stage admitted: held until the call ends.
+#[derive(Debug, Default)]
+pub(crate) struct Admitted {
+    keys: Option<CallKeys>,
+    admission: Option<Admission>,
+}
+
 impl Running {
+    /// Records what the ledger stage admitted.
+    pub(crate) fn admitted(&mut self, a: Admitted) {
+        self.keys = a.keys;
+        self.admission = a.admission;
+    }
+
     /// The call's id (empty when nothing observes the call).
     pub(crate) fn call_id(&self) -> &str {
         self.event.as_ref().map_or("", |e| e.call_id.as_str())
@@ -185,8 +187,9 @@ impl Pipeline {
         self.ledger.is_none() && !self.observer.is_active()
     }
 
-    /// Before a call: budgets and quotas (an error means no upstream call), and the
-    /// `before_call` callbacks.
+    /// The observe stage, before a call: the call's event (and the `before_call` callbacks).
+    /// Budgets and quotas are checked later, by [`admit`](Self::admit), once the user layers
+    /// have had their say.
     pub(crate) fn begin(
         &self,
         call_type: CallType,
@@ -194,33 +197,8 @@ impl Pipeline {
         options: &CallOptions,
         messages: Option<&[Message]>,
         cache: Option<&crate::cache::ResponseCache>,
-    ) -> Result<Running> {
+    ) -> Running {
         let started = Instant::now();
-        if self.is_idle() {
-            return Ok(Running {
-                keys: None,
-                admission: None,
-                event: None,
-                started,
-            });
-        }
-        let keys = CallKeys::from_metadata(model, &options.metadata);
-        let admission = match &self.ledger {
-            Some(l) => match l.admit(&keys) {
-                Ok(a) => Some(a),
-                Err(e) => {
-                    if self.observer.is_active() {
-                        let mut ev = CallEvent::new(call_type, model, options.metadata.clone());
-                        ev.error = Some(EventError::from(&e));
-                        ev.end = Some(SystemTime::now());
-                        ev.latency = Some(started.elapsed());
-                        self.observer.call_finished(ev);
-                    }
-                    return Err(e);
-                }
-            },
-            None => None,
-        };
         let event = self.observer.is_active().then(|| {
             let mut ev = CallEvent::new(call_type, model, options.metadata.clone());
             ev.cache_checked = cache.is_some_and(|c| c.looks_up(call_type, options));
@@ -230,11 +208,25 @@ impl Pipeline {
             self.observer.before_call(&ev);
             ev
         });
-        Ok(Running {
-            keys: Some(keys),
-            admission,
+        Running {
+            keys: None,
+            admission: None,
             event,
             started,
+        }
+    }
+
+    /// The ledger stage: budgets and quotas of the call as it will be sent (an error means no
+    /// upstream call).
+    pub(crate) fn admit(&self, model: &str, options: &CallOptions) -> Result<Admitted> {
+        let Some(l) = &self.ledger else {
+            return Ok(Admitted::default());
+        };
+        let keys = CallKeys::from_metadata(model, &options.metadata);
+        let admission = l.admit(&keys)?;
+        Ok(Admitted {
+            keys: Some(keys),
+            admission: Some(admission),
         })
     }
 
@@ -265,7 +257,7 @@ impl Pipeline {
     pub(crate) fn succeed<T: Answer>(&self, run: Running, answer: &mut T) {
         let cost = answer.usage().and_then(|u| {
             self.price(
-                answer.meta_ref(),
+                answer.meta(),
                 &u,
                 answer.served(),
                 answer.service_tier(),

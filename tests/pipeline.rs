@@ -442,8 +442,9 @@ async fn a_budget_with_a_reserve_is_exact_under_concurrency() {
             .await
             .is_ok()
     );
-    // Refusals are reported as failures with their kind.
-    let events = next_events(&mut rx, 10 + 30).await;
+    // Refusals are reported as failures with their kind (every call, refused or not, has its
+    // `before_call` event too: the observe stage runs before the ledger).
+    let events = next_events(&mut rx, 2 * 40).await;
     assert_eq!(
         events
             .iter()

@@ -19,6 +19,21 @@ pub(crate) enum Filled<'r, T> {
     Filled(Box<T>),
 }
 
+/// `f` as a `Filled` of `R`, which is the type `A` (the router's attempt is generic over the
+/// request type; defaults are typed). Never `Filled` of another type: then `original`.
+pub(crate) fn retype<'r, A: 'static, R: 'static>(f: Filled<'r, A>, original: &'r R) -> Filled<'r, R> {
+    match f {
+        Filled::Same(_) => Filled::Same(original),
+        Filled::Filled(b) => {
+            let b: Box<dyn std::any::Any> = b;
+            match b.downcast::<R>() {
+                Ok(r) => Filled::Filled(r),
+                Err(_) => Filled::Same(original),
+            }
+        }
+    }
+}
+
 impl<T> std::ops::Deref for Filled<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {

@@ -39,7 +39,6 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::time::Instant;
-use tracing::Instrument;
 
 use arc_swap::ArcSwap;
 use futures::Stream;
@@ -51,7 +50,8 @@ pub use retry::RetryPolicy;
 pub use state::{DeploymentCounters, MemoryStore, StateStore};
 pub use strategy::RoutingStrategy;
 
-use crate::client::{Client, HasMeta};
+use crate::client::Client;
+use crate::stack::{ChatOp, Downstream, EmbedOp, Op, Reply, StreamOp, TextOp};
 use crate::error::{Error, ErrorKind, Result};
 use crate::observe::CallType;
 use crate::types::{
@@ -122,8 +122,7 @@ impl Groups {
 struct Inner {
     client: Client,
     groups: Arc<ArcSwap<Groups>>,
-    pipeline: Arc<crate::pipeline::Pipeline>,
-    cache: Option<crate::cache::ResponseCache>,
+    stack: crate::stack::Stack,
     prices: Arc<crate::accounting::PriceTable>,
     deployments: std::sync::Mutex<Vec<Deployment>>,
     settings: Settings,
@@ -360,6 +359,20 @@ impl RouterBuilder {
         self
     }
 
+    /// Adds a [`Layer`](crate::layer::Layer) around every routed call (see
+    /// [`ClientBuilder::layer`](crate::ClientBuilder::layer)). A router's layers run outside
+    /// those of its client; both see the call before routing, once per call (not per attempt).
+    pub fn layer(mut self, layer: impl crate::layer::Layer) -> Self {
+        self.observe.layers.push(Arc::new(layer));
+        self
+    }
+
+    /// Adds a shared [`Layer`](crate::layer::Layer) (see [`layer`](Self::layer)).
+    pub fn layer_arc(mut self, layer: Arc<dyn crate::layer::Layer>) -> Self {
+        self.observe.layers.push(layer);
+        self
+    }
+
     /// Where deployment counters live (default: this process).
     pub fn state_store(mut self, store: Arc<dyn StateStore>) -> Self {
         self.store = Some(store);
@@ -389,17 +402,19 @@ impl RouterBuilder {
         let groups = Arc::new(ArcSwap::from_pointee(groups));
         let mut pipeline = self.observe.pipeline();
         pipeline.cost = Some(deployment_pricer(groups.clone(), pipeline.cost.take()));
-        let pipeline = Arc::new(pipeline);
-        let cache = self
-            .observe
-            .cache
-            .clone()
-            .map(crate::cache::ResponseCache::new);
+        let stack = crate::stack::Stack {
+            pipeline: Arc::new(pipeline),
+            cache: self
+                .observe
+                .cache
+                .clone()
+                .map(crate::cache::ResponseCache::new),
+            layers: self.observe.layers.clone().into(),
+        };
         let router = Router {
             inner: Arc::new(Inner {
                 client,
-                pipeline,
-                cache,
+                stack,
                 prices,
                 groups,
                 deployments: std::sync::Mutex::new(self.deployments),
@@ -644,26 +659,40 @@ pub(crate) struct Attempt {
 }
 
 impl Attempt {
-    /// The request with the deployment's defaults it lacks.
-    fn chat<'r>(&self, r: &'r ChatRequest) -> defaults::Filled<'r, ChatRequest> {
-        self.defaults
-            .as_ref()
-            .map_or(defaults::Filled::Same(r), |d| d.chat(r))
+    /// The request with the deployment's defaults it lacks (chat, text and embedding
+    /// requests have defaults; any other request is sent as it is).
+    fn fill<'r, R: 'static>(&self, r: &'r R) -> defaults::Filled<'r, R> {
+        use std::any::Any;
+        let Some(d) = &self.defaults else {
+            return defaults::Filled::Same(r);
+        };
+        let any: &dyn Any = r;
+        if let Some(c) = any.downcast_ref::<ChatRequest>() {
+            defaults::retype(d.chat(c), r)
+        } else if let Some(e) = any.downcast_ref::<EmbeddingRequest>() {
+            defaults::retype(d.embed(e), r)
+        } else if let Some(t) = any.downcast_ref::<TextCompletionRequest>() {
+            defaults::retype(d.text(t), r)
+        } else {
+            defaults::Filled::Same(r)
+        }
+    }
+}
+
+impl Downstream for Router {
+    fn cache_group<'m>(&self, model: &'m str) -> std::borrow::Cow<'m, str> {
+        match self.group_of(model) {
+            Some(g) => std::borrow::Cow::Owned(g.name.clone()),
+            None => std::borrow::Cow::Borrowed(model),
+        }
     }
 
-    fn embed<'r>(&self, r: &'r EmbeddingRequest) -> defaults::Filled<'r, EmbeddingRequest> {
-        self.defaults
-            .as_ref()
-            .map_or(defaults::Filled::Same(r), |d| d.embed(r))
-    }
-
-    fn text<'r>(
-        &self,
-        r: &'r TextCompletionRequest,
-    ) -> defaults::Filled<'r, TextCompletionRequest> {
-        self.defaults
-            .as_ref()
-            .map_or(defaults::Filled::Same(r), |d| d.text(r))
+    fn call<'a, O: Op>(
+        &'a self,
+        req: &'a O::Req,
+        call_id: &'a str,
+    ) -> impl Future<Output = Result<O::Ans>> + Send + 'a {
+        self.routed::<O>(req, call_id)
     }
 }
 
@@ -700,34 +729,6 @@ enum Selection {
     NoTag,
 }
 
-/// The answer's tokens, for the minute counters.
-pub(crate) trait Tokens {
-    fn tokens(&self) -> u64;
-}
-
-impl Tokens for ChatResponse {
-    fn tokens(&self) -> u64 {
-        self.usage.as_ref().map_or(0, |u| u.total_tokens)
-    }
-}
-
-impl Tokens for EmbeddingResponse {
-    fn tokens(&self) -> u64 {
-        self.usage.total_tokens.max(self.usage.prompt_tokens)
-    }
-}
-
-impl Tokens for TextCompletionResponse {
-    fn tokens(&self) -> u64 {
-        self.usage.as_ref().map_or(0, |u| u.total_tokens)
-    }
-}
-
-impl Tokens for ChatStream {
-    fn tokens(&self) -> u64 {
-        0
-    }
-}
 
 impl Router {
     /// A builder.
@@ -812,7 +813,7 @@ impl Router {
     /// Waits until every callback event of calls made so far has been delivered and each
     /// callback flushed (e.g. a webhook's last batch sent). Call it before the program exits.
     pub async fn flush_callbacks(&self) {
-        self.inner.pipeline.observer.callbacks().flush().await;
+        self.inner.stack.pipeline.observer.callbacks().flush().await;
     }
 
     /// The id of the deployment the router would pick now for a call of `model` (a group or
@@ -885,53 +886,7 @@ impl Router {
         &self,
         request: ChatRequest,
     ) -> impl Future<Output = Result<ChatResponse>> + Send + '_ {
-        // As in `Client::chat`: the request is boxed once and the call's state machine once,
-        // so the future returned is small and cheap to move.
-        let request = Box::new(request);
-        let span = self.call_span(CallType::Chat, &request.model);
-        async move {
-            let request = &*request;
-            let p = &self.inner.pipeline;
-            let run = p.begin(
-                CallType::Chat,
-                &request.model,
-                &request.options,
-                Some(&request.messages),
-                self.inner.cache.as_ref(),
-            )?;
-            let call_id = run.call_id();
-            let fetch = || self.chat_inner(request, call_id);
-            let result = match &self.inner.cache {
-                Some(c) => {
-                    Box::pin(c.chat(&self.cache_group(&request.model), request, fetch)).await
-                }
-                None => Box::pin(fetch()).await,
-            };
-            crate::client::finish(p, run, result)
-        }
-        .instrument(span)
-    }
-
-    /// The `llm_call` span a call runs in (disabled unless its log line would be written).
-    fn call_span(&self, call_type: CallType, model: &str) -> tracing::Span {
-        self.inner.pipeline.observer.start_span(call_type, model)
-    }
-
-    async fn chat_inner(&self, request: &ChatRequest, call_id: &str) -> Result<ChatResponse> {
-        let model = request.model.as_str();
-        let opts = &request.options;
-        let prompt = self.prompt_tokens(request);
-        let client = &self.inner.client;
-        let Some(group) = self.group_of(model) else {
-            return client.chat_with(request, model, opts).await;
-        };
-        let routed = self
-            .route(group, model, opts, prompt, false, call_id, |a: Attempt| {
-                let req = request;
-                async move { client.chat_with(&a.chat(req), &a.model, &a.options).await }
-            })
-            .await?;
-        Ok(finish(routed))
+        self.inner.stack.call::<ChatOp, _>(self, Box::new(request))
     }
 
     /// A streamed chat completion, routed. Only opening the stream is retried: once a chunk
@@ -940,84 +895,7 @@ impl Router {
         &self,
         request: ChatRequest,
     ) -> impl Future<Output = Result<ChatStream>> + Send + '_ {
-        // As in `chat`: the request is boxed once (it stays with the stream for the usage
-        // estimate) and the opening state machine once.
-        let request = Box::new(request);
-        let span = self.call_span(CallType::ChatStream, &request.model);
-        async move {
-            let p = &self.inner.pipeline;
-            let run = p.begin(
-                CallType::ChatStream,
-                &request.model,
-                &request.options,
-                Some(&request.messages),
-                self.inner.cache.as_ref(),
-            )?;
-            let call_id = run.call_id();
-            let req = &*request;
-            let open = || self.chat_stream_inner(req, call_id);
-            let opened = match &self.inner.cache {
-                Some(c) => Box::pin(c.chat_stream(&self.cache_group(&req.model), req, open)).await,
-                None => Box::pin(open()).await,
-            };
-            match opened {
-                Ok(stream) => {
-                    // The tokenizer of the model that answered (a group name says nothing).
-                    let model = match stream.meta().model.as_str() {
-                        "" => request.model.clone(),
-                        served => served.to_string(),
-                    };
-                    Ok(p.stream(run, stream, model, request))
-                }
-                Err(e) => {
-                    p.fail(run, &e);
-                    Err(e)
-                }
-            }
-        }
-        .instrument(span)
-    }
-
-    async fn chat_stream_inner(&self, request: &ChatRequest, call_id: &str) -> Result<ChatStream> {
-        let (start, start_std) = (Instant::now(), std::time::Instant::now());
-        let model = request.model.as_str();
-        let opts = &request.options;
-        let prompt = self.prompt_tokens(request);
-        let client = &self.inner.client;
-        let Some(group) = self.group_of(model) else {
-            return client.chat_stream_with(request, model, opts).await;
-        };
-        let routed = self
-            .route(group, model, opts, prompt, true, call_id, |a: Attempt| {
-                let req = request;
-                async move {
-                    let req = a.chat(req);
-                    client.chat_stream_with(&req, &a.model, &a.options).await
-                }
-            })
-            .await?;
-        let meta = routed.value.meta().clone();
-        let s = &self.inner.settings;
-        let deadline = match opts.timeout.or(s.timeout_set.then_some(s.timeout)) {
-            Some(t) => start
-                .checked_add(t)
-                .map(|d| Box::pin(tokio::time::sleep_until(d))),
-            None => None,
-        };
-        let tracked = Tracked {
-            provider: meta.provider.clone(),
-            inner: routed.value,
-            deadline,
-            expired: false,
-            guard: Some(routed.guard),
-            started: routed.started,
-            first: None,
-            tokens: 0,
-            rules: self.inner.settings.cooldown.clone(),
-            level: self.inner.pipeline.observer.log_level(),
-            group_size: self.group_of(model).map_or(1, |g| g.entries.len()),
-        };
-        Ok(ChatStream::new(tracked, meta).started_at(start_std))
+        self.inner.stack.call::<StreamOp, _>(self, Box::new(request))
     }
 
     /// Embeddings of one or more inputs, routed.
@@ -1034,52 +912,7 @@ impl Router {
         &self,
         request: EmbeddingRequest,
     ) -> impl Future<Output = Result<EmbeddingResponse>> + Send + '_ {
-        let span = self.call_span(CallType::Embedding, &request.model);
-        self.embed_in_span(request).instrument(span)
-    }
-
-    async fn embed_in_span(&self, request: EmbeddingRequest) -> Result<EmbeddingResponse> {
-        let p = &self.inner.pipeline;
-        let run = p.begin(
-            CallType::Embedding,
-            &request.model,
-            &request.options,
-            None,
-            self.inner.cache.as_ref(),
-        )?;
-        let call_id = run.call_id();
-        let result = match &self.inner.cache {
-            Some(c) => {
-                c.embed(
-                    &self.cache_group(&request.model),
-                    &request,
-                    |r| async move { self.embed_inner(&r, call_id).await },
-                )
-                .await
-            }
-            None => self.embed_inner(&request, call_id).await,
-        };
-        crate::client::finish(p, run, result)
-    }
-
-    async fn embed_inner(
-        &self,
-        request: &EmbeddingRequest,
-        call_id: &str,
-    ) -> Result<EmbeddingResponse> {
-        let model = request.model.as_str();
-        let opts = &request.options;
-        let client = &self.inner.client;
-        let Some(group) = self.group_of(model) else {
-            return client.embed_with(request, model, opts).await;
-        };
-        let routed = self
-            .route(group, model, opts, None, false, call_id, |a: Attempt| {
-                let req = request;
-                async move { client.embed_with(&a.embed(req), &a.model, &a.options).await }
-            })
-            .await?;
-        Ok(finish(routed))
+        self.inner.stack.call::<EmbedOp, _>(self, Box::new(request))
     }
 
     /// A legacy text completion, routed.
@@ -1087,72 +920,72 @@ impl Router {
         &self,
         request: TextCompletionRequest,
     ) -> impl Future<Output = Result<TextCompletionResponse>> + Send + '_ {
-        let span = self.call_span(CallType::TextCompletion, &request.model);
-        self.text_completion_in_span(request).instrument(span)
+        self.inner.stack.call::<TextOp, _>(self, Box::new(request))
     }
 
-    async fn text_completion_in_span(
-        &self,
-        request: TextCompletionRequest,
-    ) -> Result<TextCompletionResponse> {
-        let p = &self.inner.pipeline;
-        let run = p.begin(
-            CallType::TextCompletion,
-            &request.model,
-            &request.options,
-            None,
-            self.inner.cache.as_ref(),
-        )?;
-        let call_id = run.call_id();
-        let fetch = || self.text_inner(&request, call_id);
-        let result = match &self.inner.cache {
-            Some(c) => {
-                c.text_completion(&self.cache_group(&request.model), &request, fetch)
-                    .await
-            }
-            None => fetch().await,
-        };
-        crate::client::finish(p, run, result)
-    }
-
-    async fn text_inner(
-        &self,
-        request: &TextCompletionRequest,
-        call_id: &str,
-    ) -> Result<TextCompletionResponse> {
-        let model = request.model.as_str();
-        let opts = &request.options;
-        let client = &self.inner.client;
+    /// The route stage: a call of a group goes over its deployments (retries, fallbacks,
+    /// cooldowns); any other model string goes straight to the client's resolve stage.
+    async fn routed<O: Op>(&self, req: &O::Req, call_id: &str) -> Result<O::Ans> {
+        let start = (Instant::now(), std::time::Instant::now());
+        let model = O::model(req);
+        let opts = O::options(req);
+        let resolver = self.inner.client.resolver();
         let Some(group) = self.group_of(model) else {
-            return client.text_completion_with(request, model, opts).await;
+            return O::send(resolver, req, model, opts).await;
         };
+        let s = &self.inner.settings;
+        let prompt = if s.pre_call_checks {
+            O::prompt_tokens(req)
+        } else {
+            None
+        };
+        let stream = O::CALL_TYPE == CallType::ChatStream;
+        let group_size = group.entries.len();
         let routed = self
-            .route(group, model, opts, None, false, call_id, |a: Attempt| {
-                let req = request;
-                async move {
-                    let req = a.text(req);
-                    client
-                        .text_completion_with(&req, &a.model, &a.options)
-                        .await
-                }
+            .route(group, model, opts, prompt, stream, call_id, |a: Attempt| async move {
+                let req = a.fill(req);
+                O::send(resolver, &req, &a.model, &a.options).await
             })
             .await?;
-        Ok(finish(routed))
-    }
-
-    /// The name a call is cached under: its group after aliases (deployments share answers).
-    fn cache_group(&self, model: &str) -> String {
-        match self.group_of(model) {
-            Some(g) => g.name.clone(),
-            None => model.to_string(),
+        let Routed {
+            mut value,
+            guard,
+            started,
+        } = routed;
+        match value.stream_mut() {
+            Some(stream) => {
+                // The deployment stays in flight until the stream ends; its end (or failure)
+                // is recorded on it, and the call's deadline bounds the whole stream.
+                let deadline = match opts.timeout.or(s.timeout_set.then_some(s.timeout)) {
+                    Some(t) => start
+                        .0
+                        .checked_add(t)
+                        .map(|d| Box::pin(tokio::time::sleep_until(d))),
+                    None => None,
+                };
+                let inner = std::mem::replace(
+                    stream,
+                    ChatStream::from_chunks(Vec::new(), crate::types::ResponseMeta::default()),
+                );
+                let meta = inner.meta().clone();
+                let tracked = Tracked {
+                    provider: meta.provider.clone(),
+                    inner,
+                    deadline,
+                    expired: false,
+                    guard: Some(guard),
+                    started,
+                    first: None,
+                    tokens: 0,
+                    rules: s.cooldown.clone(),
+                    level: self.inner.stack.pipeline.observer.log_level(),
+                    group_size,
+                };
+                *stream = ChatStream::new(tracked, meta).started_at(start.1);
+            }
+            None => drop(guard),
         }
-    }
-
-    fn prompt_tokens(&self, req: &ChatRequest) -> Option<u64> {
-        self.inner
-            .settings
-            .pre_call_checks
-            .then(|| crate::accounting::tokens::request_tokens(req))
+        Ok(value)
     }
 
     /// The group a model name resolves to (through an alias).
@@ -1179,7 +1012,7 @@ impl Router {
         mut attempt: F,
     ) -> Result<Routed<T>>
     where
-        T: HasMeta + Tokens,
+        T: Reply,
         F: FnMut(Attempt) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
@@ -1237,7 +1070,7 @@ impl Router {
             match next {
                 Some(g) if fallbacks.len() < s.max_fallbacks && Instant::now() < deadline => {
                     crate::observe::logging::log_fallback(
-                        self.inner.pipeline.observer.log_level(),
+                        self.inner.stack.pipeline.observer.log_level(),
                         call_id,
                         &group.name,
                         &g.name,
@@ -1268,7 +1101,7 @@ impl Router {
         attempt: &mut F,
     ) -> Result<Routed<T>>
     where
-        T: HasMeta + Tokens,
+        T: Reply,
         F: FnMut(Attempt) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
@@ -1393,7 +1226,7 @@ impl Router {
                     let d = err.details_mut();
                     d.deployment = Some(entry.id.clone());
                     d.model_group = Some(group.name.clone());
-                    let level = self.inner.pipeline.observer.log_level();
+                    let level = self.inner.stack.pipeline.observer.log_level();
                     record_failure(&entry, &err, &s.cooldown, level, group.entries.len());
                     history.push(format!("{} ({}): {}", entry.id, group.name, brief(&err)));
                     if !retry::may_retry(&err, failures, num_retries, s.retry_policy.as_ref()) {
@@ -1715,10 +1548,6 @@ fn summarize(mut err: Error, history: &[String]) -> Error {
     err
 }
 
-fn finish<T: HasMeta + Tokens>(routed: Routed<T>) -> T {
-    drop(routed.guard);
-    routed.value
-}
 
 /// A routed stream: records first-token time, success, tokens or failure on its deployment,
 /// and keeps the call in flight until the stream ends or is dropped.
