@@ -129,8 +129,8 @@ mod model;
 pub mod observe;
 mod pipeline;
 pub mod provider;
-mod resolve;
 pub(crate) mod redact;
+mod resolve;
 pub mod router;
 mod saturating;
 mod stack;
@@ -149,19 +149,19 @@ pub use reqwest;
 pub use async_trait::async_trait;
 
 pub use client::{Client, ClientBuilder, builtin_providers, default_client};
-pub use stack::layer;
 pub use error::{Error, ErrorDetails, ErrorKind, Result};
 pub use model::{infer_provider, split_model};
 pub use router::Router;
+pub use stack::layer;
 pub use types::{
     CacheControl, CallOptions, ChatChunk, ChatRequest, ChatResponse, ChatStream, Choice,
     ChunkAccumulator, ChunkChoice, CompletionTokensDetails, Content, ContentPart, Delta, Embedding,
     EmbeddingInput, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage, EncodingFormat, Extra,
     FileData, FinishReason, FunctionCall, FunctionCallDelta, FunctionDefinition, ImageUrl,
     InputAudio, JsonSchemaFormat, Message, Metadata, MockResponse, Prompt, PromptTokensDetails,
-    ReasoningEffort, ResponseFormat, ResponseMeta, Role, SecretString, Stop, StreamOptions,
-    TextChoice, TextCompletionRequest, TextCompletionResponse, Tool, ToolCall, ToolCallDelta,
-    ToolChoice, Usage, decode_base64_embedding,
+    ReasoningEffort, ResponseFormat, ResponseMeta, Role, SecretString, Stop, StreamObserver,
+    StreamOptions, TextChoice, TextCompletionRequest, TextCompletionResponse, Tool, ToolCall,
+    ToolCallDelta, ToolChoice, Usage, decode_base64_embedding,
 };
 
 /// Everything a program using this crate usually names, in one import:

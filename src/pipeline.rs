@@ -5,18 +5,15 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime};
-
-use futures::Stream;
 
 use crate::accounting::estimate::StreamUsage;
 use crate::accounting::ledger::{Admission, CallKeys, Ledger};
-use crate::stack::Reply;
 use crate::error::{Error, Result};
 use crate::observe::{CallEvent, CallType, EventError, Observer};
+use crate::stack::Reply;
+use crate::types::stream::{StreamOutcome, StreamTail};
 use crate::types::{
     CallOptions, ChatChunk, ChatResponse, ChatStream, EmbeddingResponse, Message, ResponseMeta,
     TextCompletionResponse, Usage,
@@ -255,14 +252,9 @@ impl Pipeline {
 
     /// A call succeeded: its cost in the answer's meta, the ledger charged, the event sent.
     pub(crate) fn succeed<T: Answer>(&self, run: Running, answer: &mut T) {
-        let cost = answer.usage().and_then(|u| {
-            self.price(
-                answer.meta(),
-                &u,
-                answer.served(),
-                answer.service_tier(),
-            )
-        });
+        let cost = answer
+            .usage()
+            .and_then(|u| self.price(answer.meta(), &u, answer.served(), answer.service_tier()));
         answer.meta_mut().cost = cost;
         if self.is_idle() {
             return;
@@ -353,35 +345,28 @@ impl Pipeline {
         }
     }
 
-    /// Wraps an opened stream, once: its usage read or counted as it passes
-    /// ([`StreamUsage`]), a usage chunk added when the vendor sent none, and its end (complete,
-    /// failed or dropped) priced, charged and reported. `model` picks the tokenizer; `request`
-    /// gives the prompt's tokens when they must be counted.
+    /// The observe stage's end of a stream: its accounting is set on the stream (no wrapper):
+    /// its usage read or counted as it passes ([`StreamUsage`]), a usage chunk added when the
+    /// vendor sent none, and its end (complete, failed or dropped) priced, charged and
+    /// reported. `model` picks the tokenizer; `request` gives the prompt's tokens when they
+    /// must be counted.
     pub(crate) fn stream(
         self: &Arc<Self>,
         run: Running,
-        stream: ChatStream,
+        mut stream: ChatStream,
         model: String,
         request: Box<crate::types::ChatRequest>,
     ) -> ChatStream {
-        let meta = stream.meta().clone();
-        let call_started = stream.started();
-        let started = run.started;
-        let watched = Watched {
-            inner: stream,
+        stream.set_tail(Box::new(Accounting {
             pipeline: self.clone(),
             run: Some(run),
             usage: StreamUsage::new(model, request),
-            first: None,
-            started,
-            done: false,
-        };
-        let out = ChatStream::new(watched, meta).started_at(call_started);
+        }));
         if self.cost.is_none() {
-            return out;
+            return stream;
         }
         let p = self.clone();
-        out.with_pricer(Arc::new(move |m: &ResponseMeta, u: &Usage| {
+        stream.with_pricer(Arc::new(move |m: &ResponseMeta, u: &Usage| {
             p.price(m, u, "", None)
         }))
     }
@@ -399,97 +384,65 @@ fn budget_name(b: &crate::accounting::ledger::Budget) -> String {
     format!("{scope}:{:?}", b.period).to_lowercase()
 }
 
-/// A stream whose usage is tracked and whose end is reported to the pipeline.
-struct Watched {
-    inner: ChatStream,
+/// A stream's accounting: its usage tracked as it passes, its end reported to the pipeline.
+struct Accounting {
     pipeline: Arc<Pipeline>,
     run: Option<Running>,
     usage: StreamUsage,
-    first: Option<std::time::Duration>,
-    started: Instant,
-    done: bool,
 }
 
-impl Watched {
-    /// The stream failed or was dropped: a stream that failed after chunks were delivered, or
-    /// that the caller dropped, is charged what it used so far (the vendor did that work).
-    fn end(&mut self, err: &Error, dropped: bool) {
-        if self.run.is_none() || self.pipeline.is_idle() {
-            self.run = None;
-            return;
-        }
-        let used = dropped || self.usage.chunks() > 0;
-        let usage = used.then(|| self.usage.usage());
-        self.report(Some(err), usage);
-    }
-
+impl Accounting {
     /// Prices, charges and reports the stream's end.
-    fn report(&mut self, err: Option<&Error>, usage: Option<Usage>) {
+    fn report(&mut self, err: Option<&Error>, usage: Option<Usage>, meta: &ResponseMeta) {
         let Some(run) = self.run.take() else { return };
         if self.pipeline.is_idle() {
             return;
         }
-        let mut meta = self.inner.meta().clone();
-        meta.time_to_first_token = meta.time_to_first_token.or(self.first);
         let cost = usage
             .as_ref()
-            .and_then(|u| self.pipeline.price(&meta, u, "", None));
+            .and_then(|u| self.pipeline.price(meta, u, "", None));
         self.pipeline
-            .finish(run, &meta, usage, cost, err, None, true);
+            .finish(run, meta, usage, cost, err, None, true);
     }
 }
 
-impl Stream for Watched {
-    type Item = Result<ChatChunk>;
+impl StreamTail for Accounting {
+    fn chunk(&mut self, chunk: &ChatChunk) -> Result<()> {
+        self.usage.observe(chunk)
+    }
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        if this.done {
-            return Poll::Ready(None);
-        }
-        match Pin::new(&mut this.inner).poll_next(cx) {
-            Poll::Ready(Some(Ok(chunk))) => {
-                if this.first.is_none() {
-                    this.first = Some(this.started.elapsed());
-                }
-                if let Err(e) = this.usage.observe(&chunk) {
-                    let meta = this.inner.meta();
-                    let e = e.or_context(&meta.provider, &meta.model);
-                    this.done = true;
-                    this.end(&e, false);
-                    return Poll::Ready(Some(Err(e)));
-                }
-                Poll::Ready(Some(Ok(chunk)))
-            }
-            Poll::Ready(Some(Err(e))) => {
-                this.done = true;
-                this.end(&e.clone_shallow(), false);
-                Poll::Ready(Some(Err(e)))
-            }
-            Poll::Ready(None) => {
-                this.done = true;
+    fn end(&mut self, outcome: StreamOutcome<'_>, meta: &ResponseMeta) -> Option<ChatChunk> {
+        let idle = self.pipeline.is_idle();
+        match outcome {
+            StreamOutcome::Complete => {
                 // Usage is worked out only when someone needs it: the pipeline, or the caller
                 // (an added usage chunk).
-                let needed = !this.pipeline.is_idle() || this.usage.adds_chunk();
-                let usage = needed.then(|| this.usage.usage());
-                let added = usage.as_ref().and_then(|u| this.usage.usage_chunk(u));
-                this.report(None, usage);
-                Poll::Ready(added.map(Ok))
+                let needed = !idle || self.usage.adds_chunk();
+                let usage = needed.then(|| self.usage.usage());
+                let added = usage.as_ref().and_then(|u| self.usage.usage_chunk(u));
+                self.report(None, usage, meta);
+                added
             }
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-impl Drop for Watched {
-    fn drop(&mut self) {
-        if self.run.is_some() {
-            // Dropped before its end: reported as a failure, charged what it used.
-            let e = Error::new(
-                crate::error::ErrorKind::ApiConnection,
-                "the stream was dropped before its end",
-            );
-            self.end(&e, true);
+            // A stream that failed after chunks were delivered, or that the caller dropped,
+            // is charged what it used so far (the vendor did that work).
+            StreamOutcome::Failed(err) => {
+                if !idle {
+                    let usage = (self.usage.chunks() > 0).then(|| self.usage.usage());
+                    self.report(Some(err), usage, meta);
+                }
+                None
+            }
+            StreamOutcome::Dropped => {
+                if !idle {
+                    let e = Error::new(
+                        crate::error::ErrorKind::ApiConnection,
+                        "the stream was dropped before its end",
+                    );
+                    let usage = self.usage.usage();
+                    self.report(Some(&e), Some(usage), meta);
+                }
+                None
+            }
         }
     }
 }

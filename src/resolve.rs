@@ -91,7 +91,10 @@ pub(crate) fn is_builtin(prefix: &str) -> bool {
 
 /// "unknown provider 'x'; did you mean 'y'? …": the message for a prefix that is neither
 /// built in nor in `custom`.
-pub(crate) fn unknown_provider(prefix: &str, custom: &HashMap<String, Arc<dyn Provider>>) -> String {
+pub(crate) fn unknown_provider(
+    prefix: &str,
+    custom: &HashMap<String, Arc<dyn Provider>>,
+) -> String {
     if prefix == "bedrock" {
         return "provider 'bedrock', which needs the `bedrock` cargo feature of litellm \
                 (Bedrock support is off in this build)"
@@ -146,9 +149,7 @@ impl fmt::Debug for Resolver {
 
 impl Resolver {
     fn provider(&self, prefix: &str) -> Option<&Arc<dyn Provider>> {
-        self.custom
-            .get(prefix)
-            .or_else(|| BUILTIN.get(prefix))
+        self.custom.get(prefix).or_else(|| BUILTIN.get(prefix))
     }
 
     fn known_prefixes(&self) -> String {
@@ -350,7 +351,6 @@ impl Resolver {
         };
         Error::bad_request(msg).with_model(model)
     }
-
 
     /// A chat completion of `req` sent to `model` with `options` (the router's path: the
     /// request is borrowed, never cloned per attempt).

@@ -1,18 +1,16 @@
 //! Storing a live stream: chunks pass through as they arrive while a [`ChunkAccumulator`]
 //! rebuilds the answer, which is stored when the stream ends successfully.
 
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
-use futures::{FutureExt, Stream, StreamExt};
 
 use super::flight::Leader;
 use super::{Answer, Cache, CacheKey, CachedAnswer, origin};
-use crate::error::Result;
-use crate::types::{ChatChunk, ChatResponse, ChatStream, ChunkAccumulator};
+use crate::types::{
+    ChatChunk, ChatResponse, ChatStream, ChunkAccumulator, ResponseMeta, StreamObserver,
+};
 
 /// Where a finished stream is stored.
 pub(crate) struct StoreTarget {
@@ -56,9 +54,10 @@ pub fn store_stream(
     wrap(stream, Some(StoreTarget { cache, key, ttl }), None, started)
 }
 
-/// Wraps `stream` to store it at its end and/or share its answer with a flight's followers.
+/// Sets `stream` up to store its answer at its end and/or share it with a flight's followers
+/// (an observer on the stream, not a wrapper).
 pub(crate) fn wrap(
-    stream: ChatStream,
+    mut stream: ChatStream,
     store: Option<StoreTarget>,
     leader: Option<Leader<Arc<ChatResponse>>>,
     started: Instant,
@@ -66,90 +65,62 @@ pub(crate) fn wrap(
     if store.is_none() && leader.is_none() {
         return stream;
     }
-    let meta = stream.meta().clone();
-    let adapter = StoreOnEnd {
-        inner: stream,
+    stream.observe(StoreOnEnd {
         acc: Some(ChunkAccumulator::new()),
         store,
         leader,
-        storing: None,
-        shared: None,
-    };
-    ChatStream::new(adapter, meta).started_at(started)
+        answer: None,
+    });
+    stream.started_at(started)
 }
 
+/// Rebuilds a stream's answer as it passes and, at its end, stores it and shares it.
 struct StoreOnEnd {
-    inner: ChatStream,
-    /// `None` once the stream failed or ended.
+    /// `None` once the stream failed.
     acc: Option<ChunkAccumulator>,
     store: Option<StoreTarget>,
     leader: Option<Leader<Arc<ChatResponse>>>,
-    /// The store in progress at the end of the stream.
-    storing: Option<BoxFuture<'static, ()>>,
-    /// The answer to share with the followers once stored.
-    shared: Option<Arc<ChatResponse>>,
+    /// The answer, once the stream has ended.
+    answer: Option<Arc<ChatResponse>>,
 }
 
-impl StoreOnEnd {
-    fn release(&mut self) {
-        if let (Some(leader), Some(resp)) = (self.leader.take(), self.shared.take()) {
-            leader.succeed(resp);
+impl StreamObserver for StoreOnEnd {
+    fn on_chunk(&mut self, chunk: &ChatChunk) {
+        if let Some(acc) = &mut self.acc {
+            acc.push(chunk);
         }
     }
-}
 
-impl Stream for StoreOnEnd {
-    type Item = Result<ChatChunk>;
+    fn on_end(&mut self, meta: &ResponseMeta) {
+        if let Some(acc) = self.acc.take() {
+            let mut resp = acc.finish();
+            resp.meta = origin(meta);
+            self.answer = Some(Arc::new(resp));
+        }
+    }
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        if let Some(storing) = &mut this.storing {
-            ready!(storing.poll_unpin(cx));
-            this.storing = None;
-            this.release();
-            return Poll::Ready(None);
+    fn on_error(&mut self, error: &crate::error::Error) {
+        self.acc = None;
+        self.store = None;
+        if let Some(leader) = self.leader.take() {
+            leader.fail(error);
         }
-        match ready!(this.inner.poll_next_unpin(cx)) {
-            Some(Ok(chunk)) => {
-                if let Some(acc) = &mut this.acc {
-                    acc.push(&chunk);
-                }
-                Poll::Ready(Some(Ok(chunk)))
+    }
+
+    fn finish(&mut self) -> Option<BoxFuture<'static, ()>> {
+        let resp = self.answer.take()?;
+        let store = self.store.take().filter(|_| resp.cacheable());
+        let leader = self.leader.take();
+        Some(Box::pin(async move {
+            // Stored first, so the followers (and the next identical call) find the entry.
+            if let Some(StoreTarget { cache, key, ttl }) = store
+                && let Err(e) = cache.set(&key, CachedAnswer::Chat(resp.clone()), ttl).await
+            {
+                tracing::warn!(key = %key, error = %e, "cache write failed");
             }
-            Some(Err(e)) => {
-                this.acc = None;
-                this.store = None;
-                if let Some(leader) = this.leader.take() {
-                    leader.fail(&e);
-                }
-                Poll::Ready(Some(Err(e)))
+            if let Some(leader) = leader {
+                leader.succeed(resp);
             }
-            None => {
-                let Some(acc) = this.acc.take() else {
-                    return Poll::Ready(None);
-                };
-                let mut resp = acc.finish();
-                resp.meta = origin(this.inner.meta());
-                let resp = Arc::new(resp);
-                this.shared = Some(Arc::clone(&resp));
-                if let Some(target) = this.store.take()
-                    && resp.cacheable()
-                {
-                    let mut storing = async move {
-                        let StoreTarget { cache, key, ttl } = target;
-                        if let Err(e) = cache.set(&key, CachedAnswer::Chat(resp), ttl).await {
-                            tracing::warn!(key = %key, error = %e, "cache write failed");
-                        }
-                    }
-                    .boxed();
-                    if storing.poll_unpin(cx).is_pending() {
-                        this.storing = Some(storing);
-                        return Poll::Pending;
-                    }
-                }
-                this.release();
-                Poll::Ready(None)
-            }
-        }
+        }))
     }
 }

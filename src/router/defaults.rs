@@ -21,7 +21,10 @@ pub(crate) enum Filled<'r, T> {
 
 /// `f` as a `Filled` of `R`, which is the type `A` (the router's attempt is generic over the
 /// request type; defaults are typed). Never `Filled` of another type: then `original`.
-pub(crate) fn retype<'r, A: 'static, R: 'static>(f: Filled<'r, A>, original: &'r R) -> Filled<'r, R> {
+pub(crate) fn retype<'r, A: 'static, R: 'static>(
+    f: Filled<'r, A>,
+    original: &'r R,
+) -> Filled<'r, R> {
     match f {
         Filled::Same(_) => Filled::Same(original),
         Filled::Filled(b) => {

@@ -33,15 +33,12 @@ pub mod strategy;
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::time::Instant;
 
 use arc_swap::ArcSwap;
-use futures::Stream;
 
 pub use cooldown::AllowedFailsPolicy;
 pub use deployment::{Deployment, ModelInfo};
@@ -51,9 +48,9 @@ pub use state::{DeploymentCounters, MemoryStore, StateStore};
 pub use strategy::RoutingStrategy;
 
 use crate::client::Client;
-use crate::stack::{ChatOp, Downstream, EmbedOp, Op, Reply, StreamOp, TextOp};
 use crate::error::{Error, ErrorKind, Result};
 use crate::observe::CallType;
+use crate::stack::{ChatOp, Downstream, EmbedOp, Op, Reply, StreamOp, TextOp};
 use crate::types::{
     CallOptions, ChatChunk, ChatRequest, ChatResponse, ChatStream, EmbeddingInput,
     EmbeddingRequest, EmbeddingResponse, Message, TextCompletionRequest, TextCompletionResponse,
@@ -729,7 +726,6 @@ enum Selection {
     NoTag,
 }
 
-
 impl Router {
     /// A builder.
     pub fn builder() -> RouterBuilder {
@@ -895,7 +891,9 @@ impl Router {
         &self,
         request: ChatRequest,
     ) -> impl Future<Output = Result<ChatStream>> + Send + '_ {
-        self.inner.stack.call::<StreamOp, _>(self, Box::new(request))
+        self.inner
+            .stack
+            .call::<StreamOp, _>(self, Box::new(request))
     }
 
     /// Embeddings of one or more inputs, routed.
@@ -926,7 +924,7 @@ impl Router {
     /// The route stage: a call of a group goes over its deployments (retries, fallbacks,
     /// cooldowns); any other model string goes straight to the client's resolve stage.
     async fn routed<O: Op>(&self, req: &O::Req, call_id: &str) -> Result<O::Ans> {
-        let start = (Instant::now(), std::time::Instant::now());
+        let start = Instant::now();
         let model = O::model(req);
         let opts = O::options(req);
         let resolver = self.inner.client.resolver();
@@ -942,10 +940,18 @@ impl Router {
         let stream = O::CALL_TYPE == CallType::ChatStream;
         let group_size = group.entries.len();
         let routed = self
-            .route(group, model, opts, prompt, stream, call_id, |a: Attempt| async move {
-                let req = a.fill(req);
-                O::send(resolver, &req, &a.model, &a.options).await
-            })
+            .route(
+                group,
+                model,
+                opts,
+                prompt,
+                stream,
+                call_id,
+                |a: Attempt| async move {
+                    let req = a.fill(req);
+                    O::send(resolver, &req, &a.model, &a.options).await
+                },
+            )
             .await?;
         let Routed {
             mut value,
@@ -956,23 +962,12 @@ impl Router {
             Some(stream) => {
                 // The deployment stays in flight until the stream ends; its end (or failure)
                 // is recorded on it, and the call's deadline bounds the whole stream.
-                let deadline = match opts.timeout.or(s.timeout_set.then_some(s.timeout)) {
-                    Some(t) => start
-                        .0
-                        .checked_add(t)
-                        .map(|d| Box::pin(tokio::time::sleep_until(d))),
-                    None => None,
-                };
-                let inner = std::mem::replace(
-                    stream,
-                    ChatStream::from_chunks(Vec::new(), crate::types::ResponseMeta::default()),
-                );
-                let meta = inner.meta().clone();
-                let tracked = Tracked {
-                    provider: meta.provider.clone(),
-                    inner,
-                    deadline,
-                    expired: false,
+                if let Some(t) = opts.timeout.or(s.timeout_set.then_some(s.timeout))
+                    && let Some(deadline) = start.checked_add(t)
+                {
+                    stream.set_deadline(deadline);
+                }
+                stream.observe(DeploymentTracker {
                     guard: Some(guard),
                     started,
                     first: None,
@@ -980,8 +975,7 @@ impl Router {
                     rules: s.cooldown.clone(),
                     level: self.inner.stack.pipeline.observer.log_level(),
                     group_size,
-                };
-                *stream = ChatStream::new(tracked, meta).started_at(start.1);
+                });
             }
             None => drop(guard),
         }
@@ -1548,16 +1542,9 @@ fn summarize(mut err: Error, history: &[String]) -> Error {
     err
 }
 
-
-/// A routed stream: records first-token time, success, tokens or failure on its deployment,
-/// and keeps the call in flight until the stream ends or is dropped.
-struct Tracked {
-    inner: ChatStream,
-    /// The routed call's deadline, when the caller set one (router or call `timeout`): the
-    /// whole stream must end by then.
-    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
-    /// The deadline passed: the stream has ended with a `Timeout`.
-    expired: bool,
+/// A routed stream's deployment: records first-token time, success and tokens or the failure
+/// on it, and keeps the call in flight until the stream ends or is dropped.
+struct DeploymentTracker {
     guard: Option<InFlight>,
     started: Instant,
     first: Option<Duration>,
@@ -1565,59 +1552,33 @@ struct Tracked {
     rules: CooldownRules,
     level: crate::observe::LogLevel,
     group_size: usize,
-    provider: String,
 }
 
-impl Stream for Tracked {
-    type Item = Result<ChatChunk>;
+impl crate::types::StreamObserver for DeploymentTracker {
+    fn on_first_token(&mut self, _after: Duration) {
+        self.first = Some(self.started.elapsed());
+    }
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        if this.expired {
-            return Poll::Ready(None);
+    fn on_chunk(&mut self, chunk: &ChatChunk) {
+        if let Some(u) = &chunk.usage {
+            self.tokens = u.total_tokens;
         }
-        let mut polled = Pin::new(&mut this.inner).poll_next(cx);
-        if polled.is_pending()
-            && let Some(deadline) = &mut this.deadline
-            && deadline.as_mut().poll(cx).is_ready()
-        {
-            // Past the deadline: the upstream connection goes with the inner stream.
-            this.expired = true;
-            this.inner = ChatStream::from_chunks(Vec::new(), crate::types::ResponseMeta::default());
-            let err = Error::new(
-                ErrorKind::Timeout,
-                "the stream did not end before the call's deadline (the router's `timeout` \
-                 or the call's own)",
-            )
-            .with_provider(this.provider.clone());
-            polled = Poll::Ready(Some(Err(err)));
+    }
+
+    fn on_end(&mut self, _meta: &crate::types::ResponseMeta) {
+        if let Some(g) = self.guard.take() {
+            g.entry.counters.success(
+                minute_of(now_ms()),
+                self.tokens,
+                self.started.elapsed(),
+                self.first,
+            );
         }
-        match &polled {
-            Poll::Ready(Some(Ok(chunk))) => {
-                if this.first.is_none() {
-                    this.first = Some(this.started.elapsed());
-                }
-                if let Some(u) = &chunk.usage {
-                    this.tokens = u.total_tokens;
-                }
-            }
-            Poll::Ready(Some(Err(err))) => {
-                if let Some(g) = this.guard.take() {
-                    record_failure(&g.entry, err, &this.rules, this.level, this.group_size);
-                }
-            }
-            Poll::Ready(None) => {
-                if let Some(g) = this.guard.take() {
-                    g.entry.counters.success(
-                        minute_of(now_ms()),
-                        this.tokens,
-                        this.started.elapsed(),
-                        this.first,
-                    );
-                }
-            }
-            Poll::Pending => {}
+    }
+
+    fn on_error(&mut self, err: &Error) {
+        if let Some(g) = self.guard.take() {
+            record_failure(&g.entry, err, &self.rules, self.level, self.group_size);
         }
-        polled
     }
 }

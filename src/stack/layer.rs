@@ -50,8 +50,8 @@ use crate::error::Result;
 use crate::observe::CallType;
 use crate::pipeline::Admitted;
 use crate::types::{
-    CallOptions, ChatRequest, ChatResponse, ChatStream, EmbeddingRequest,
-    EmbeddingResponse, Prompt, ResponseMeta, TextCompletionRequest, TextCompletionResponse,
+    CallOptions, ChatRequest, ChatResponse, ChatStream, EmbeddingRequest, EmbeddingResponse,
+    Prompt, ResponseMeta, TextCompletionRequest, TextCompletionResponse,
 };
 
 /// Code that runs around every call of a client or router (see the [module docs](self)).
@@ -277,15 +277,8 @@ pub(super) struct Rest<'s, D> {
 
 impl<D: Downstream> Rest<'_, D> {
     /// The ledger stage, then the cache and what is below it.
-    async fn one<O: Op>(
-        &self,
-        req: &O::Req,
-        slot: &mut Slot,
-    ) -> Result<O::Ans> {
-        slot.admitted = self
-            .stack
-            .pipeline
-            .admit(O::model(req), O::options(req))?;
+    async fn one<O: Op>(&self, req: &O::Req, slot: &mut Slot) -> Result<O::Ans> {
+        slot.admitted = self.stack.pipeline.admit(O::model(req), O::options(req))?;
         self.stack.below::<O, D>(self.down, req, self.call_id).await
     }
 }

@@ -5,8 +5,8 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 
-use super::layer::{Request, Response};
 use super::Reply;
+use super::layer::{Request, Response};
 use crate::cache::ResponseCache;
 use crate::error::{Error, Result};
 use crate::observe::CallType;

@@ -32,7 +32,8 @@ pub use options::{CacheControl, CallOptions, Metadata, MockResponse};
 pub use secret::SecretString;
 pub use serde_util::Extra;
 pub use stream::{
-    ChatChunk, ChatStream, ChunkAccumulator, ChunkChoice, Delta, FunctionCallDelta, ToolCallDelta,
+    ChatChunk, ChatStream, ChunkAccumulator, ChunkChoice, Delta, FunctionCallDelta, StreamObserver,
+    ToolCallDelta,
 };
 pub use text::{Prompt, TextChoice, TextCompletionRequest, TextCompletionResponse};
 pub use usage::{CompletionTokensDetails, PromptTokensDetails, Usage};

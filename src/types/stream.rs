@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::pin::Pin;
-use std::task::{Context, Poll};
-use std::time::Instant;
+use std::task::{Context, Poll, ready};
+use std::time::{Duration, Instant};
 
-use futures::Stream;
+use futures::future::BoxFuture;
 use futures::stream::BoxStream;
+use futures::{FutureExt, Stream};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -17,7 +18,7 @@ use super::chat::{
 use super::meta::ResponseMeta;
 use super::serde_util::{Extra, opt_index, opt_stringish};
 use super::usage::Usage;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// One streamed chunk: OpenAI's `chat.completion.chunk`.
 ///
@@ -178,17 +179,89 @@ pub struct FunctionCallDelta {
     pub arguments: Option<String>,
 }
 
+/// Code that watches a stream without wrapping it: subscribe with [`ChatStream::observe`].
+///
+/// Every stage of a call (the router's deployment counters, the response cache, the ledger and
+/// callbacks) and every user layer watches a stream through this one hub, so a stream is
+/// polled through one object however many watch it. Observers are called in the order they
+/// subscribed, on the task that polls the stream: keep them quick (hand heavy work to a task).
+/// Exactly one of `on_end`, `on_error` and `on_drop` is called, once.
+pub trait StreamObserver: Send + 'static {
+    /// The first chunk arrived, `after` the start of the call.
+    fn on_first_token(&mut self, after: Duration) {
+        let _ = after;
+    }
+    /// A chunk passed (the usage chunk included).
+    fn on_chunk(&mut self, chunk: &ChatChunk) {
+        let _ = chunk;
+    }
+    /// The stream ended normally; `meta` is complete (latency, time to first token, cost).
+    fn on_end(&mut self, meta: &ResponseMeta) {
+        let _ = meta;
+    }
+    /// The stream ended with this error (no more chunks follow).
+    fn on_error(&mut self, error: &Error) {
+        let _ = error;
+    }
+    /// The stream was dropped before its end.
+    fn on_drop(&mut self) {}
+    /// Work the end of the stream waits for, asked once right after
+    /// [`on_end`](Self::on_end): the stream yields its end only once this future is done (the
+    /// response cache stores the answer this way, so the next identical call finds it).
+    fn finish(&mut self) -> Option<BoxFuture<'static, ()>> {
+        None
+    }
+}
+
+/// How a stream ended, for the call's accounting.
+pub(crate) enum StreamOutcome<'a> {
+    /// Read to its end.
+    Complete,
+    /// Ended by an error.
+    Failed(&'a Error),
+    /// Dropped before its end.
+    Dropped,
+}
+
+/// The call's accounting of a stream (set by the observe stage, last of all observers): it
+/// may refuse a chunk (implausible usage) and add a last chunk (the usage it counted).
+pub(crate) trait StreamTail: Send {
+    /// A chunk passed; an error ends the stream with it.
+    fn chunk(&mut self, chunk: &ChatChunk) -> Result<()>;
+    /// The stream ended; at a complete end, a chunk to add last.
+    fn end(&mut self, outcome: StreamOutcome<'_>, meta: &ResponseMeta) -> Option<ChatChunk>;
+}
+
 /// A stream of [`ChatChunk`]s, as returned by `chat_stream`.
 ///
 /// Poll it as a `Stream`, or call [`ChatStream::collect_response`] to get the whole answer.
 /// Errors in the middle of the stream (a vendor error event, a dropped connection, a stream that
 /// ends without its terminator, an idle timeout) arrive as an `Err` item, and the stream ends.
+/// Code that wants to watch it (first token, chunks, end, error, drop) subscribes a
+/// [`StreamObserver`] with [`ChatStream::observe`].
 pub struct ChatStream {
     inner: BoxStream<'static, Result<ChatChunk>>,
     meta: ResponseMeta,
     started: Instant,
-    done: bool,
+    state: State,
     pricer: Option<Pricer>,
+    first_seen: bool,
+    observers: Vec<Box<dyn StreamObserver>>,
+    tail: Option<Box<dyn StreamTail>>,
+    /// The whole stream must end by then (the router's or the call's timeout).
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+/// Where a stream is.
+enum State {
+    Open,
+    /// Ended normally: waiting for the observers' end work, then yielding `last` (the added
+    /// usage chunk), then the end.
+    Finishing {
+        work: Option<BoxFuture<'static, ()>>,
+        last: Option<Box<ChatChunk>>,
+    },
+    Done,
 }
 
 /// Prices a collected stream's usage (set by the call pipeline).
@@ -206,8 +279,12 @@ impl ChatStream {
             inner: Box::pin(inner),
             meta,
             started: Instant::now(),
-            done: false,
+            state: State::Open,
             pricer: None,
+            first_seen: false,
+            observers: Vec::new(),
+            tail: None,
+            deadline: None,
         }
     }
 
@@ -222,15 +299,27 @@ impl ChatStream {
         ChatStream::from_chunks(response_to_chunks(resp), resp.meta.clone())
     }
 
+    /// Subscribes `observer` to this stream's events (see [`StreamObserver`]). The stream is
+    /// not wrapped: however many observers subscribe, chunks pass through one object.
+    pub fn observe(&mut self, observer: impl StreamObserver) -> &mut Self {
+        self.observers.push(Box::new(observer));
+        self
+    }
+
+    /// Sets the call's accounting (the observe stage's, once per call).
+    pub(crate) fn set_tail(&mut self, tail: Box<dyn StreamTail>) {
+        self.tail = Some(tail);
+    }
+
+    /// Ends the stream with a `Timeout` at `deadline` if it is still running then.
+    pub(crate) fn set_deadline(&mut self, deadline: tokio::time::Instant) {
+        self.deadline = Some(Box::pin(tokio::time::sleep_until(deadline)));
+    }
+
     /// Prices the collected answer (see [`ChatStream::collect_response`]).
     pub(crate) fn with_pricer(mut self, pricer: Pricer) -> Self {
         self.pricer = Some(pricer);
         self
-    }
-
-    /// When the call started (what latency and time to first token are measured from).
-    pub(crate) fn started(&self) -> Instant {
-        self.started
     }
 
     /// Measures latency and time to first token from `start` (the start of the call).
@@ -263,7 +352,7 @@ impl ChatStream {
         }
         let mut resp = acc.finish();
         self.meta.latency = self.started.elapsed();
-        resp.meta = self.meta;
+        resp.meta = std::mem::take(&mut self.meta);
         if let (Some(price), Some(usage)) = (&self.pricer, &resp.usage)
             && resp.meta.cost.is_none()
         {
@@ -271,12 +360,107 @@ impl ChatStream {
         }
         Ok(resp)
     }
+
+    /// A chunk passes: time to first token, usage and cost in the meta, the observers told.
+    /// An error from the accounting ends the stream with it.
+    fn pass(&mut self, chunk: &ChatChunk) -> Result<()> {
+        if !self.first_seen {
+            self.first_seen = true;
+            let after = self.started.elapsed();
+            if self.meta.time_to_first_token.is_none() {
+                self.meta.time_to_first_token = Some(after);
+            }
+            for o in &mut self.observers {
+                o.on_first_token(after);
+            }
+        }
+        if let Some(tail) = &mut self.tail {
+            tail.chunk(chunk)?;
+        }
+        self.note_usage(chunk);
+        for o in &mut self.observers {
+            o.on_chunk(chunk);
+        }
+        Ok(())
+    }
+
+    fn note_usage(&mut self, chunk: &ChatChunk) {
+        if let Some(usage) = &chunk.usage {
+            if usage.extra.contains_key("estimated") {
+                self.meta.usage_estimated = true;
+            }
+            if let Some(price) = &self.pricer
+                && self.meta.cost.is_none()
+            {
+                self.meta.cost = price(&self.meta, usage);
+            }
+        }
+    }
+
+    /// The stream failed: observers and accounting told, the error passed on.
+    fn fail(&mut self, err: &Error) {
+        self.state = State::Done;
+        for o in &mut self.observers {
+            o.on_error(err);
+        }
+        if let Some(mut tail) = self.tail.take() {
+            tail.end(StreamOutcome::Failed(err), &self.meta);
+        }
+    }
+
+    /// The stream ended normally: the accounting's last chunk, the observers' end and their
+    /// end work.
+    fn complete(&mut self) {
+        self.meta.latency = self.started.elapsed();
+        let last = match self.tail.take() {
+            Some(mut tail) => tail.end(StreamOutcome::Complete, &self.meta),
+            None => None,
+        };
+        if let Some(chunk) = &last {
+            self.note_usage(chunk);
+            for o in &mut self.observers {
+                o.on_chunk(chunk);
+            }
+        }
+        let mut work: Vec<BoxFuture<'static, ()>> = Vec::new();
+        for o in &mut self.observers {
+            o.on_end(&self.meta);
+            work.extend(o.finish());
+        }
+        let work = match work.len() {
+            0 => None,
+            1 => work.pop(),
+            _ => {
+                Some(Box::pin(futures::future::join_all(work).map(|_| ())) as BoxFuture<'static, ()>)
+            }
+        };
+        self.state = State::Finishing {
+            work,
+            last: last.map(Box::new),
+        };
+    }
+
+    /// The deadline passed with the stream still running: the upstream connection is closed.
+    fn expire(&mut self) -> Error {
+        self.deadline = None;
+        self.inner = Box::pin(futures::stream::empty());
+        let mut err = Error::new(
+            crate::error::ErrorKind::Timeout,
+            "the stream did not end before the call's deadline (the router's `timeout` or the \
+             call's own)",
+        );
+        if !self.meta.provider.is_empty() {
+            err = err.with_provider(self.meta.provider.clone());
+        }
+        err
+    }
 }
 
 impl std::fmt::Debug for ChatStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChatStream")
             .field("meta", &self.meta)
+            .field("observers", &self.observers.len())
             .finish_non_exhaustive()
     }
 }
@@ -285,38 +469,67 @@ impl Stream for ChatStream {
     type Item = Result<ChatChunk>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.done {
-            return Poll::Ready(None);
-        }
         let this = &mut *self;
-        match this.inner.as_mut().poll_next(cx) {
-            Poll::Ready(Some(item)) => {
-                if this.meta.time_to_first_token.is_none() {
+        match &mut this.state {
+            State::Done => return Poll::Ready(None),
+            State::Finishing { work, last } => {
+                if let Some(w) = work {
+                    ready!(w.as_mut().poll(cx));
+                    *work = None;
+                }
+                return match last.take() {
+                    Some(chunk) => Poll::Ready(Some(Ok(*chunk))),
+                    None => {
+                        this.state = State::Done;
+                        Poll::Ready(None)
+                    }
+                };
+            }
+            State::Open => {}
+        }
+        let mut polled = this.inner.as_mut().poll_next(cx);
+        if polled.is_pending()
+            && let Some(deadline) = &mut this.deadline
+            && deadline.as_mut().poll(cx).is_ready()
+        {
+            polled = Poll::Ready(Some(Err(this.expire())));
+        }
+        match polled {
+            Poll::Ready(Some(Ok(chunk))) => match this.pass(&chunk) {
+                Ok(()) => Poll::Ready(Some(Ok(chunk))),
+                Err(e) => {
+                    let e = e.or_context(&this.meta.provider, &this.meta.model);
+                    this.fail(&e);
+                    Poll::Ready(Some(Err(e)))
+                }
+            },
+            Poll::Ready(Some(Err(e))) => {
+                if !this.first_seen && this.meta.time_to_first_token.is_none() {
                     this.meta.time_to_first_token = Some(this.started.elapsed());
                 }
-                match &item {
-                    Err(_) => this.done = true,
-                    Ok(chunk) => {
-                        if let Some(usage) = &chunk.usage {
-                            if usage.extra.contains_key("estimated") {
-                                this.meta.usage_estimated = true;
-                            }
-                            if let Some(price) = &this.pricer
-                                && this.meta.cost.is_none()
-                            {
-                                this.meta.cost = price(&this.meta, usage);
-                            }
-                        }
-                    }
-                }
-                Poll::Ready(Some(item))
+                this.fail(&e);
+                Poll::Ready(Some(Err(e)))
             }
             Poll::Ready(None) => {
-                this.done = true;
-                this.meta.latency = this.started.elapsed();
-                Poll::Ready(None)
+                this.complete();
+                // Polls the end work (if any), then yields the last chunk or the end.
+                Pin::new(this).poll_next(cx)
             }
             Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl Drop for ChatStream {
+    fn drop(&mut self) {
+        if matches!(self.state, State::Open) && (self.tail.is_some() || !self.observers.is_empty())
+        {
+            for o in &mut self.observers {
+                o.on_drop();
+            }
+            if let Some(mut tail) = self.tail.take() {
+                tail.end(StreamOutcome::Dropped, &self.meta);
+            }
         }
     }
 }
