@@ -190,14 +190,15 @@ pub use types::{
 /// the prelude it stands in for the standard `Result`, and `Result<T, OtherError>` still works.
 pub mod prelude {
     pub use crate::async_trait;
+    pub use crate::layer::{Layer, Next};
     pub use crate::{Client, ClientBuilder, Error, ErrorKind, Result, Router};
 
     pub use crate::types::{
         CacheControl, CallOptions, ChatChunk, ChatRequest, ChatResponse, ChatStream, Choice,
         Content, ContentPart, Embedding, EmbeddingInput, EmbeddingRequest, EmbeddingResponse,
         FinishReason, FunctionCall, FunctionDefinition, ImageUrl, Message, Metadata, MockResponse,
-        ResponseFormat, ResponseMeta, Role, SecretString, Stop, TextCompletionRequest,
-        TextCompletionResponse, Tool, ToolCall, ToolChoice, Usage,
+        ResponseFormat, ResponseMeta, Role, SecretString, Stop, StreamObserver,
+        TextCompletionRequest, TextCompletionResponse, Tool, ToolCall, ToolChoice, Usage,
     };
 
     pub use crate::config::RouterConfig;
