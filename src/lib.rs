@@ -233,6 +233,8 @@ mod doc_files {
     pub struct Cost;
     #[doc = include_str!("../docs/errors.md")]
     pub struct Errors;
+    #[doc = include_str!("../docs/layers.md")]
+    pub struct Layers;
     #[doc = include_str!("../docs/migrating-from-python-litellm.md")]
     pub struct Migrating;
     #[doc = include_str!("../docs/observability.md")]
