@@ -134,6 +134,7 @@ mod resolve;
 pub mod router;
 mod saturating;
 mod stack;
+pub mod state;
 pub mod types;
 
 #[cfg(test)]

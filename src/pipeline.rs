@@ -12,7 +12,7 @@ use crate::accounting::estimate::StreamUsage;
 use crate::accounting::ledger::{Admission, CallKeys, Ledger};
 use crate::error::{Error, Result};
 use crate::observe::{CallEvent, CallType, EventError, Observer};
-use crate::stack::Reply;
+use crate::types::Reply;
 use crate::types::stream::{StreamOutcome, StreamTail};
 use crate::types::{
     CallOptions, ChatChunk, ChatResponse, ChatStream, EmbeddingResponse, Message, ResponseMeta,

@@ -20,9 +20,8 @@ use crate::provider::{
     mock::Mock,
     openai::OpenAiCompatible,
 };
-use crate::stack::Reply;
 use crate::types::{
-    CallOptions, ChatRequest, ChatResponse, ChatStream, EmbeddingRequest, EmbeddingResponse,
+    CallOptions, Reply, ChatRequest, ChatResponse, ChatStream, EmbeddingRequest, EmbeddingResponse,
     SecretString, TextCompletionRequest, TextCompletionResponse,
 };
 
@@ -464,11 +463,16 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,
 {
-    let (result, attempts) = retrying(options.num_retries.unwrap_or(0), || {
-        timed(cx.timeout, cx, attempt())
-    })
-    .await;
-    let mut out = result?;
+    let (mut out, attempts) = match options.num_retries.unwrap_or(0) {
+        // The common case (a router owns its retries): no retry loop around the attempt, so
+        // the answer is moved through one future less.
+        0 => (timed(cx.timeout, cx, attempt()).await?, 1),
+        retries => {
+            let (result, attempts) =
+                retrying(retries, || timed(cx.timeout, cx, attempt())).await;
+            (result?, attempts)
+        }
+    };
     if let Some((field, n)) = out.implausible_usage() {
         return Err(
             crate::accounting::estimate::implausible(field, n).or_context(&cx.provider, &cx.model)
@@ -628,15 +632,5 @@ mod tests {
         })
         .await;
         assert_eq!(n, 1);
-    }
-}
-
-impl crate::stack::Downstream for Resolver {
-    fn call<'a, O: crate::stack::Op>(
-        &'a self,
-        req: &'a O::Req,
-        _call_id: &'a str,
-    ) -> impl Future<Output = Result<O::Ans>> + Send + 'a {
-        O::send(self, req, O::model(req), O::options(req))
     }
 }

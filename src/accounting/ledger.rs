@@ -47,7 +47,7 @@ use serde::Serialize;
 
 use crate::clock::now_ms;
 use crate::error::{Error, ErrorKind, Result};
-use crate::router::state::{LimitCounter, MemoryStore, StateStore, TotalCounters};
+use crate::state::{LimitCounter, MemoryStore, StateStore, TotalCounters};
 
 /// What a total is kept per.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

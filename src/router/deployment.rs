@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
-use super::state::DeploymentCounters;
+use crate::state::DeploymentCounters;
 use crate::types::{CallOptions, MockResponse, SecretString};
 
 /// Facts about a deployment's model: context window and prices.

@@ -28,7 +28,6 @@ mod defaults;
 pub mod deployment;
 pub mod fallback;
 pub mod retry;
-pub mod state;
 pub mod strategy;
 
 use std::collections::HashMap;
@@ -44,7 +43,9 @@ pub use cooldown::AllowedFailsPolicy;
 pub use deployment::{Deployment, ModelInfo};
 pub use fallback::Fallbacks;
 pub use retry::RetryPolicy;
-pub use state::{DeploymentCounters, MemoryStore, StateStore};
+/// The live counters (moved to the crate root as [`crate::state`]; kept here by that name).
+pub use crate::state;
+pub use crate::state::{DeploymentCounters, MemoryStore, StateStore};
 pub use strategy::RoutingStrategy;
 
 use crate::client::Client;
@@ -57,7 +58,7 @@ use crate::types::{
 };
 use cooldown::{CooldownRules, FailureCounts, cooldown_for};
 use deployment::{Entry, wildcard_matches};
-use state::{minute_of, now_ms};
+use crate::state::{minute_of, now_ms};
 use strategy::Rng;
 
 /// Settings of a router (immutable once built).

@@ -13,6 +13,7 @@ pub mod embedding;
 pub mod meta;
 pub mod options;
 pub mod secret;
+mod reply;
 pub mod stream;
 mod structured;
 pub mod text;
@@ -28,6 +29,7 @@ pub use embedding::{
     decode_base64_embedding,
 };
 pub use meta::ResponseMeta;
+pub(crate) use reply::Reply;
 pub use options::{CacheControl, CallOptions, Metadata, MockResponse};
 pub use secret::SecretString;
 pub use serde_util::Extra;
