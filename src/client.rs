@@ -18,6 +18,79 @@ use crate::types::{
 
 pub use crate::resolve::builtin_providers;
 
+/// The setters of the stack's parts, shared by [`ClientBuilder`] and
+/// [`RouterBuilder`](crate::router::RouterBuilder) (both keep them in `self.observe`).
+macro_rules! observe_setters {
+    () => {
+        /// Prices calls with this table instead of the crate's own (e.g. one loaded from
+        /// Python LiteLLM's `model_prices_and_context_window.json`); a router also uses it for
+        /// cost-based routing and context windows.
+        pub fn prices(mut self, prices: Arc<crate::accounting::PriceTable>) -> Self {
+            self.observe.prices = Some(prices);
+            self
+        }
+
+        /// Caches answers (see [`cache`](crate::cache)): `CacheConfig::memory()` for an
+        /// in-memory cache with the defaults. A router caches per model group (deployments of
+        /// a group share answers).
+        pub fn cache(mut self, config: crate::cache::CacheConfig) -> Self {
+            self.observe.cache = Some(config);
+            self
+        }
+
+        /// Keeps running totals, and checks budgets and quotas before every call (see
+        /// [`accounting::ledger`](crate::accounting::ledger)). Share one `Arc<Ledger>` between
+        /// clients and routers to count them together.
+        pub fn ledger(mut self, ledger: Arc<crate::accounting::ledger::Ledger>) -> Self {
+            self.observe.ledger = Some(ledger);
+            self
+        }
+
+        /// Adds a callback (run off the call path; see [`observe`](crate::observe)).
+        pub fn callback(mut self, callback: Arc<dyn crate::observe::Callback>) -> Self {
+            self.observe.callbacks.push(callback);
+            self
+        }
+
+        /// Gives callbacks the messages and the response of each call (the detailed level).
+        pub fn detailed_callbacks(mut self, on: bool) -> Self {
+            self.observe.detailed_callbacks = on;
+            self
+        }
+
+        /// Records Prometheus metrics of every call into `metrics` (a router also sets its
+        /// deployments' cooldown and in-flight gauges at each render).
+        pub fn metrics(mut self, metrics: crate::observe::Metrics) -> Self {
+            self.observe.metrics = Some(metrics);
+            self
+        }
+
+        /// Sets the logging level (default: from `LITELLM_LOG`, else off).
+        pub fn log_level(mut self, level: crate::observe::LogLevel) -> Self {
+            self.observe.log_level = Some(level);
+            self
+        }
+
+        /// Adds a [`Layer`](crate::layer::Layer): code that sees every call's request before
+        /// it is sent and its answer (or error, or stream) after, and may rewrite, answer or
+        /// reject it (see `docs/layers.md`). Layers run in the order added, the first
+        /// outermost, once per call (not per retry); a router's run outside its client's.
+        /// They run after the call's event starts (so rejected calls are observed) and before
+        /// budgets, cache, routing and the provider.
+        pub fn layer(mut self, layer: impl crate::layer::Layer) -> Self {
+            self.observe.layers.push(Arc::new(layer));
+            self
+        }
+
+        /// Adds a shared [`Layer`](crate::layer::Layer) (see [`layer`](Self::layer)).
+        pub fn layer_arc(mut self, layer: Arc<dyn crate::layer::Layer>) -> Self {
+            self.observe.layers.push(layer);
+            self
+        }
+    };
+}
+pub(crate) use observe_setters;
+
 /// Configures a [`Client`].
 ///
 /// ```
@@ -108,6 +181,16 @@ impl ObserveSettings {
             ledger: self.ledger.clone(),
             observer: crate::observe::Observer::new(callbacks, level, self.metrics.clone()),
             cost: Some(crate::pipeline::table_pricer(self.price_table())),
+        }
+    }
+
+    /// The stack above a client's or router's downstream: `pipeline`, the cache and the
+    /// layers these settings describe.
+    pub(crate) fn stack(&self, pipeline: crate::pipeline::Pipeline) -> crate::stack::Stack {
+        crate::stack::Stack {
+            pipeline: Arc::new(pipeline),
+            cache: self.cache.clone().map(crate::cache::ResponseCache::new),
+            layers: self.layers.clone().into(),
         }
     }
 
@@ -257,66 +340,7 @@ impl ClientBuilder {
         self
     }
 
-    /// Prices calls with this table instead of the crate's own (e.g. one loaded from Python
-    /// LiteLLM's `model_prices_and_context_window.json`).
-    pub fn prices(mut self, prices: Arc<crate::accounting::PriceTable>) -> Self {
-        self.observe.prices = Some(prices);
-        self
-    }
-
-    /// Caches answers (see [`cache`](crate::cache)): `CacheConfig::memory()` for an in-memory
-    /// cache with the defaults.
-    pub fn cache(mut self, config: crate::cache::CacheConfig) -> Self {
-        self.observe.cache = Some(config);
-        self
-    }
-
-    /// Keeps running totals, and checks budgets and quotas before every call (see
-    /// [`accounting::ledger`](crate::accounting::ledger)). Share one `Arc<Ledger>` between
-    /// clients and routers to count them together.
-    pub fn ledger(mut self, ledger: Arc<crate::accounting::ledger::Ledger>) -> Self {
-        self.observe.ledger = Some(ledger);
-        self
-    }
-
-    /// Adds a callback (run off the call path; see [`observe`](crate::observe)).
-    pub fn callback(mut self, callback: Arc<dyn crate::observe::Callback>) -> Self {
-        self.observe.callbacks.push(callback);
-        self
-    }
-
-    /// Gives callbacks the messages and the response of each call (the detailed level).
-    pub fn detailed_callbacks(mut self, on: bool) -> Self {
-        self.observe.detailed_callbacks = on;
-        self
-    }
-
-    /// Records Prometheus metrics of every call into `metrics`.
-    pub fn metrics(mut self, metrics: crate::observe::Metrics) -> Self {
-        self.observe.metrics = Some(metrics);
-        self
-    }
-
-    /// Sets the logging level (default: from `LITELLM_LOG`, else off).
-    pub fn log_level(mut self, level: crate::observe::LogLevel) -> Self {
-        self.observe.log_level = Some(level);
-        self
-    }
-
-    /// Adds a [`Layer`](crate::layer::Layer): code that sees every call's request before it is
-    /// sent and its answer (or error, or stream) after, and may rewrite, answer or reject it.
-    /// Layers run in the order added, the first outermost; they run after the call's event
-    /// starts (so rejected calls are observed) and before budgets, cache and the provider.
-    pub fn layer(mut self, layer: impl crate::layer::Layer) -> Self {
-        self.observe.layers.push(Arc::new(layer));
-        self
-    }
-
-    /// Adds a shared [`Layer`](crate::layer::Layer) (see [`layer`](Self::layer)).
-    pub fn layer_arc(mut self, layer: Arc<dyn crate::layer::Layer>) -> Self {
-        self.observe.layers.push(layer);
-        self
-    }
+    observe_setters!();
 
     /// Ignores the environment: keys and bases come only from the builder and the call.
     pub fn no_env(mut self) -> Self {
@@ -358,15 +382,7 @@ impl ClientBuilder {
                 .build()
                 .map_err(|e| Error::config(format!("could not build the HTTP client: {e}")))?,
         };
-        let stack = crate::stack::Stack {
-            pipeline: Arc::new(self.observe.pipeline()),
-            cache: self
-                .observe
-                .cache
-                .clone()
-                .map(crate::cache::ResponseCache::new),
-            layers: self.observe.layers.clone().into(),
-        };
+        let stack = self.observe.stack(self.observe.pipeline());
         Ok(Client {
             inner: Arc::new(Inner {
                 stack,

@@ -21,7 +21,7 @@ use crate::provider::{
     openai::OpenAiCompatible,
 };
 use crate::types::{
-    CallOptions, Reply, ChatRequest, ChatResponse, ChatStream, EmbeddingRequest, EmbeddingResponse,
+    CallOptions, ChatRequest, ChatResponse, ChatStream, EmbeddingRequest, EmbeddingResponse, Reply,
     SecretString, TextCompletionRequest, TextCompletionResponse,
 };
 
@@ -468,8 +468,7 @@ where
         // the answer is moved through one future less.
         0 => (timed(cx.timeout, cx, attempt()).await?, 1),
         retries => {
-            let (result, attempts) =
-                retrying(retries, || timed(cx.timeout, cx, attempt())).await;
+            let (result, attempts) = retrying(retries, || timed(cx.timeout, cx, attempt())).await;
             (result?, attempts)
         }
     };

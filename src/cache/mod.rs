@@ -604,25 +604,10 @@ impl CacheConfig {
     }
 }
 
-/// A response with a [`ResponseMeta`].
-trait HasMeta: Clone {
-    fn meta(&self) -> &ResponseMeta;
-    fn meta_mut(&mut self) -> &mut ResponseMeta;
-}
+/// A response the cache can copy for each caller.
+trait HasMeta: crate::types::Reply + Clone {}
 
-macro_rules! has_meta {
-    ($($t:ty),*) => {$(
-        impl HasMeta for $t {
-            fn meta(&self) -> &ResponseMeta {
-                &self.meta
-            }
-            fn meta_mut(&mut self) -> &mut ResponseMeta {
-                &mut self.meta
-            }
-        }
-    )*};
-}
-has_meta!(ChatResponse, TextCompletionResponse, EmbeddingResponse);
+impl<T: crate::types::Reply + Clone> HasMeta for T {}
 
 /// A response type the cache holds whole.
 trait Answer: HasMeta + Send + Sync + 'static {

@@ -39,26 +39,26 @@ use tokio::time::Instant;
 
 use arc_swap::ArcSwap;
 
+/// The live counters (moved to the crate root as [`crate::state`]; kept here by that name).
+pub use crate::state;
+pub use crate::state::{DeploymentCounters, MemoryStore, StateStore};
 pub use cooldown::AllowedFailsPolicy;
 pub use deployment::{Deployment, ModelInfo};
 pub use fallback::Fallbacks;
 pub use retry::RetryPolicy;
-/// The live counters (moved to the crate root as [`crate::state`]; kept here by that name).
-pub use crate::state;
-pub use crate::state::{DeploymentCounters, MemoryStore, StateStore};
 pub use strategy::RoutingStrategy;
 
 use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
 use crate::observe::CallType;
 use crate::stack::{ChatOp, Downstream, EmbedOp, Op, Reply, StreamOp, TextOp};
+use crate::state::{minute_of, now_ms};
 use crate::types::{
     CallOptions, ChatChunk, ChatRequest, ChatResponse, ChatStream, EmbeddingInput,
     EmbeddingRequest, EmbeddingResponse, Message, TextCompletionRequest, TextCompletionResponse,
 };
 use cooldown::{CooldownRules, FailureCounts, cooldown_for};
 use deployment::{Entry, wildcard_matches};
-use crate::state::{minute_of, now_ms};
 use strategy::Rng;
 
 /// Settings of a router (immutable once built).
@@ -313,63 +313,7 @@ impl RouterBuilder {
         self
     }
 
-    /// Prices calls (and cost-based routing, context windows) with this table instead of the
-    /// crate's own.
-    pub fn prices(mut self, prices: Arc<crate::accounting::PriceTable>) -> Self {
-        self.observe.prices = Some(prices);
-        self
-    }
-
-    /// Caches answers per model group (deployments of a group share answers).
-    pub fn cache(mut self, config: crate::cache::CacheConfig) -> Self {
-        self.observe.cache = Some(config);
-        self
-    }
-
-    /// Keeps running totals, and checks budgets and quotas before every routed call.
-    pub fn ledger(mut self, ledger: Arc<crate::accounting::ledger::Ledger>) -> Self {
-        self.observe.ledger = Some(ledger);
-        self
-    }
-
-    /// Adds a callback (run off the call path).
-    pub fn callback(mut self, callback: Arc<dyn crate::observe::Callback>) -> Self {
-        self.observe.callbacks.push(callback);
-        self
-    }
-
-    /// Gives callbacks the messages and the response of each call.
-    pub fn detailed_callbacks(mut self, on: bool) -> Self {
-        self.observe.detailed_callbacks = on;
-        self
-    }
-
-    /// Records Prometheus metrics of every routed call (and the deployments' cooldown and
-    /// in-flight gauges at each render).
-    pub fn metrics(mut self, metrics: crate::observe::Metrics) -> Self {
-        self.observe.metrics = Some(metrics);
-        self
-    }
-
-    /// Sets the logging level (default: from `LITELLM_LOG`, else off).
-    pub fn log_level(mut self, level: crate::observe::LogLevel) -> Self {
-        self.observe.log_level = Some(level);
-        self
-    }
-
-    /// Adds a [`Layer`](crate::layer::Layer) around every routed call (see
-    /// [`ClientBuilder::layer`](crate::ClientBuilder::layer)). A router's layers run outside
-    /// those of its client; both see the call before routing, once per call (not per attempt).
-    pub fn layer(mut self, layer: impl crate::layer::Layer) -> Self {
-        self.observe.layers.push(Arc::new(layer));
-        self
-    }
-
-    /// Adds a shared [`Layer`](crate::layer::Layer) (see [`layer`](Self::layer)).
-    pub fn layer_arc(mut self, layer: Arc<dyn crate::layer::Layer>) -> Self {
-        self.observe.layers.push(layer);
-        self
-    }
+    crate::client::observe_setters!();
 
     /// Where deployment counters live (default: this process).
     pub fn state_store(mut self, store: Arc<dyn StateStore>) -> Self {
@@ -400,15 +344,7 @@ impl RouterBuilder {
         let groups = Arc::new(ArcSwap::from_pointee(groups));
         let mut pipeline = self.observe.pipeline();
         pipeline.cost = Some(deployment_pricer(groups.clone(), pipeline.cost.take()));
-        let stack = crate::stack::Stack {
-            pipeline: Arc::new(pipeline),
-            cache: self
-                .observe
-                .cache
-                .clone()
-                .map(crate::cache::ResponseCache::new),
-            layers: self.observe.layers.clone().into(),
-        };
+        let stack = self.observe.stack(pipeline);
         let router = Router {
             inner: Arc::new(Inner {
                 client,

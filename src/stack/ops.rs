@@ -108,6 +108,75 @@ fn wrong_answer(expected: CallType, got: &Response) -> Error {
     ))
 }
 
+/// The parts of an [`Op`] every call type writes the same way: its types, name, request
+/// fields, the user layers' variants and the provider method.
+macro_rules! op_basics {
+    ($req:ty, $ans:ty, $call:expr, $variant:ident, $send:ident) => {
+        type Req = $req;
+        type Ans = $ans;
+        const CALL_TYPE: CallType = $call;
+
+        fn model(req: &$req) -> &str {
+            &req.model
+        }
+        fn options(req: &$req) -> &CallOptions {
+            &req.options
+        }
+        fn into_request(req: Box<$req>) -> Request {
+            Request::$variant(req)
+        }
+        fn into_response(ans: $ans) -> Response {
+            Response::$variant(ans)
+        }
+        fn send<'a>(
+            resolver: &'a Resolver,
+            req: &'a $req,
+            model: &'a str,
+            options: &'a CallOptions,
+        ) -> impl Future<Output = Result<$ans>> + Send + 'a {
+            resolver.$send(req, model, options)
+        }
+    };
+}
+
+/// The cache stage of a call type whose cache entry point takes the whole request.
+macro_rules! whole_request_cache {
+    ($req:ty, $ans:ty, $method:ident) => {
+        fn cached<'a, F, Fut>(
+            cache: &'a ResponseCache,
+            group: &'a str,
+            req: &'a $req,
+            fetch: F,
+        ) -> impl Future<Output = Result<$ans>> + Send + 'a
+        where
+            F: FnOnce(Cow<'a, $req>) -> Fut + Send + 'a,
+            Fut: Future<Output = Result<$ans>> + Send + 'a,
+        {
+            cache.$method(group, req, move || fetch(Cow::Borrowed(req)))
+        }
+    };
+}
+
+/// The end of a call type whose answer is whole (not a stream).
+macro_rules! whole_answer_finish {
+    ($req:ty, $ans:ty, $variant:ident) => {
+        fn from_response(resp: Response) -> Result<$ans> {
+            match resp {
+                Response::$variant(r) => Ok(r),
+                other => Err(wrong_answer(Self::CALL_TYPE, &other)),
+            }
+        }
+        fn finish(
+            p: &Arc<Pipeline>,
+            run: Running,
+            result: Result<$ans>,
+            _req: Option<Box<$req>>,
+        ) -> Result<$ans> {
+            finish_answer(p, run, result)
+        }
+    };
+}
+
 /// A chat completion.
 pub(crate) struct ChatOp;
 /// A streamed chat completion.
@@ -118,89 +187,36 @@ pub(crate) struct EmbedOp;
 pub(crate) struct TextOp;
 
 impl Op for ChatOp {
-    type Req = ChatRequest;
-    type Ans = ChatResponse;
-    const CALL_TYPE: CallType = CallType::Chat;
+    op_basics!(ChatRequest, ChatResponse, CallType::Chat, Chat, chat_with);
+    whole_request_cache!(ChatRequest, ChatResponse, chat);
+    whole_answer_finish!(ChatRequest, ChatResponse, Chat);
 
-    fn model(req: &ChatRequest) -> &str {
-        &req.model
-    }
-    fn options(req: &ChatRequest) -> &CallOptions {
-        &req.options
-    }
     fn messages(req: &ChatRequest) -> Option<&[Message]> {
         Some(&req.messages)
     }
     fn prompt_tokens(req: &ChatRequest) -> Option<u64> {
         Some(crate::accounting::tokens::request_tokens(req))
-    }
-    fn into_request(req: Box<ChatRequest>) -> Request {
-        Request::Chat(req)
-    }
-    fn into_response(ans: ChatResponse) -> Response {
-        Response::Chat(ans)
-    }
-    fn from_response(resp: Response) -> Result<ChatResponse> {
-        match resp {
-            Response::Chat(r) => Ok(r),
-            other => Err(wrong_answer(Self::CALL_TYPE, &other)),
-        }
-    }
-    fn send<'a>(
-        resolver: &'a Resolver,
-        req: &'a ChatRequest,
-        model: &'a str,
-        options: &'a CallOptions,
-    ) -> impl Future<Output = Result<ChatResponse>> + Send + 'a {
-        resolver.chat_with(req, model, options)
-    }
-    fn cached<'a, F, Fut>(
-        cache: &'a ResponseCache,
-        group: &'a str,
-        req: &'a ChatRequest,
-        fetch: F,
-    ) -> impl Future<Output = Result<ChatResponse>> + Send + 'a
-    where
-        F: FnOnce(Cow<'a, ChatRequest>) -> Fut + Send + 'a,
-        Fut: Future<Output = Result<ChatResponse>> + Send + 'a,
-    {
-        cache.chat(group, req, move || fetch(Cow::Borrowed(req)))
-    }
-    fn finish(
-        p: &Arc<Pipeline>,
-        run: Running,
-        result: Result<ChatResponse>,
-        _req: Option<Box<ChatRequest>>,
-    ) -> Result<ChatResponse> {
-        finish_answer(p, run, result)
     }
 }
 
 impl Op for StreamOp {
-    type Req = ChatRequest;
-    type Ans = ChatStream;
-    const CALL_TYPE: CallType = CallType::ChatStream;
+    op_basics!(
+        ChatRequest,
+        ChatStream,
+        CallType::ChatStream,
+        ChatStream,
+        chat_stream_with
+    );
+    whole_request_cache!(ChatRequest, ChatStream, chat_stream);
 
-    fn model(req: &ChatRequest) -> &str {
-        &req.model
-    }
-    fn options(req: &ChatRequest) -> &CallOptions {
-        &req.options
-    }
     fn messages(req: &ChatRequest) -> Option<&[Message]> {
         Some(&req.messages)
     }
     fn prompt_tokens(req: &ChatRequest) -> Option<u64> {
         Some(crate::accounting::tokens::request_tokens(req))
     }
-    fn into_request(req: Box<ChatRequest>) -> Request {
-        Request::ChatStream(req)
-    }
     fn kept(stream_request: Option<Box<ChatRequest>>) -> Option<Box<ChatRequest>> {
         stream_request
-    }
-    fn into_response(ans: ChatStream) -> Response {
-        Response::ChatStream(ans)
     }
     fn from_response(resp: Response) -> Result<ChatStream> {
         match resp {
@@ -209,26 +225,6 @@ impl Op for StreamOp {
             Response::Chat(r) => Ok(ChatStream::from_response(&r)),
             other => Err(wrong_answer(Self::CALL_TYPE, &other)),
         }
-    }
-    fn send<'a>(
-        resolver: &'a Resolver,
-        req: &'a ChatRequest,
-        model: &'a str,
-        options: &'a CallOptions,
-    ) -> impl Future<Output = Result<ChatStream>> + Send + 'a {
-        resolver.chat_stream_with(req, model, options)
-    }
-    fn cached<'a, F, Fut>(
-        cache: &'a ResponseCache,
-        group: &'a str,
-        req: &'a ChatRequest,
-        fetch: F,
-    ) -> impl Future<Output = Result<ChatStream>> + Send + 'a
-    where
-        F: FnOnce(Cow<'a, ChatRequest>) -> Fut + Send + 'a,
-        Fut: Future<Output = Result<ChatStream>> + Send + 'a,
-    {
-        cache.chat_stream(group, req, move || fetch(Cow::Borrowed(req)))
     }
     fn finish(
         p: &Arc<Pipeline>,
@@ -258,36 +254,15 @@ impl Op for StreamOp {
 }
 
 impl Op for EmbedOp {
-    type Req = EmbeddingRequest;
-    type Ans = EmbeddingResponse;
-    const CALL_TYPE: CallType = CallType::Embedding;
+    op_basics!(
+        EmbeddingRequest,
+        EmbeddingResponse,
+        CallType::Embedding,
+        Embedding,
+        embed_with
+    );
+    whole_answer_finish!(EmbeddingRequest, EmbeddingResponse, Embedding);
 
-    fn model(req: &EmbeddingRequest) -> &str {
-        &req.model
-    }
-    fn options(req: &EmbeddingRequest) -> &CallOptions {
-        &req.options
-    }
-    fn into_request(req: Box<EmbeddingRequest>) -> Request {
-        Request::Embedding(req)
-    }
-    fn into_response(ans: EmbeddingResponse) -> Response {
-        Response::Embedding(ans)
-    }
-    fn from_response(resp: Response) -> Result<EmbeddingResponse> {
-        match resp {
-            Response::Embedding(r) => Ok(r),
-            other => Err(wrong_answer(Self::CALL_TYPE, &other)),
-        }
-    }
-    fn send<'a>(
-        resolver: &'a Resolver,
-        req: &'a EmbeddingRequest,
-        model: &'a str,
-        options: &'a CallOptions,
-    ) -> impl Future<Output = Result<EmbeddingResponse>> + Send + 'a {
-        resolver.embed_with(req, model, options)
-    }
     fn cached<'a, F, Fut>(
         cache: &'a ResponseCache,
         group: &'a str,
@@ -298,67 +273,23 @@ impl Op for EmbedOp {
         F: FnOnce(Cow<'a, EmbeddingRequest>) -> Fut + Send + 'a,
         Fut: Future<Output = Result<EmbeddingResponse>> + Send + 'a,
     {
+        // Per input: `fetch` gets the request of the inputs not found.
         cache.embed(group, req, fetch)
-    }
-    fn finish(
-        p: &Arc<Pipeline>,
-        run: Running,
-        result: Result<EmbeddingResponse>,
-        _req: Option<Box<EmbeddingRequest>>,
-    ) -> Result<EmbeddingResponse> {
-        finish_answer(p, run, result)
     }
 }
 
 impl Op for TextOp {
-    type Req = TextCompletionRequest;
-    type Ans = TextCompletionResponse;
-    const CALL_TYPE: CallType = CallType::TextCompletion;
-
-    fn model(req: &TextCompletionRequest) -> &str {
-        &req.model
-    }
-    fn options(req: &TextCompletionRequest) -> &CallOptions {
-        &req.options
-    }
-    fn into_request(req: Box<TextCompletionRequest>) -> Request {
-        Request::Text(req)
-    }
-    fn into_response(ans: TextCompletionResponse) -> Response {
-        Response::Text(ans)
-    }
-    fn from_response(resp: Response) -> Result<TextCompletionResponse> {
-        match resp {
-            Response::Text(r) => Ok(r),
-            other => Err(wrong_answer(Self::CALL_TYPE, &other)),
-        }
-    }
-    fn send<'a>(
-        resolver: &'a Resolver,
-        req: &'a TextCompletionRequest,
-        model: &'a str,
-        options: &'a CallOptions,
-    ) -> impl Future<Output = Result<TextCompletionResponse>> + Send + 'a {
-        resolver.text_completion_with(req, model, options)
-    }
-    fn cached<'a, F, Fut>(
-        cache: &'a ResponseCache,
-        group: &'a str,
-        req: &'a TextCompletionRequest,
-        fetch: F,
-    ) -> impl Future<Output = Result<TextCompletionResponse>> + Send + 'a
-    where
-        F: FnOnce(Cow<'a, TextCompletionRequest>) -> Fut + Send + 'a,
-        Fut: Future<Output = Result<TextCompletionResponse>> + Send + 'a,
-    {
-        cache.text_completion(group, req, move || fetch(Cow::Borrowed(req)))
-    }
-    fn finish(
-        p: &Arc<Pipeline>,
-        run: Running,
-        result: Result<TextCompletionResponse>,
-        _req: Option<Box<TextCompletionRequest>>,
-    ) -> Result<TextCompletionResponse> {
-        finish_answer(p, run, result)
-    }
+    op_basics!(
+        TextCompletionRequest,
+        TextCompletionResponse,
+        CallType::TextCompletion,
+        Text,
+        text_completion_with
+    );
+    whole_request_cache!(
+        TextCompletionRequest,
+        TextCompletionResponse,
+        text_completion
+    );
+    whole_answer_finish!(TextCompletionRequest, TextCompletionResponse, Text);
 }

@@ -12,8 +12,8 @@ pub mod chat;
 pub mod embedding;
 pub mod meta;
 pub mod options;
-pub mod secret;
 mod reply;
+pub mod secret;
 pub mod stream;
 mod structured;
 pub mod text;
@@ -29,8 +29,8 @@ pub use embedding::{
     decode_base64_embedding,
 };
 pub use meta::ResponseMeta;
-pub(crate) use reply::Reply;
 pub use options::{CacheControl, CallOptions, Metadata, MockResponse};
+pub(crate) use reply::Reply;
 pub use secret::SecretString;
 pub use serde_util::Extra;
 pub use stream::{
