@@ -1,7 +1,7 @@
 //! [`Client`] and [`ClientBuilder`]: credentials, HTTP client, defaults and the provider
 //! registry. A `Client` is cheap to clone (one `Arc`) and shares one connection pool.
 
-use std::collections::HashMap;
+use crate::fasthash::FastMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
@@ -111,9 +111,9 @@ pub struct ClientBuilder {
     stream_idle_timeout: Option<Duration>,
     pool_idle_timeout: Duration,
     max_response_bytes: usize,
-    settings: HashMap<String, ProviderSettings>,
+    settings: FastMap<String, ProviderSettings>,
     headers: Vec<(String, String)>,
-    custom: HashMap<String, Arc<dyn Provider>>,
+    custom: FastMap<String, Arc<dyn Provider>>,
     env: Option<EnvLookup>,
     observe: ObserveSettings,
 }
@@ -211,9 +211,9 @@ impl Default for ClientBuilder {
             stream_idle_timeout: None,
             pool_idle_timeout: Duration::from_secs(90),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
-            settings: HashMap::new(),
+            settings: FastMap::default(),
             headers: Vec::new(),
-            custom: HashMap::new(),
+            custom: FastMap::default(),
             env: Some(Arc::new(|name: &str| std::env::var(name).ok())),
             observe: ObserveSettings::default(),
         }

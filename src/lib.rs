@@ -125,6 +125,7 @@ mod client;
 mod clock;
 pub mod config;
 pub mod error;
+mod fasthash;
 mod model;
 pub mod observe;
 mod pipeline;

@@ -3,7 +3,7 @@
 //! environment lookup), finds the provider of a model string with its credentials, and sends
 //! one call to it under its timeout with the call's own retries.
 
-use std::collections::HashMap;
+use crate::fasthash::FastMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, LazyLock};
@@ -50,8 +50,8 @@ impl fmt::Debug for ProviderSettings {
 }
 
 /// Built-in providers by prefix.
-static BUILTIN: LazyLock<HashMap<&'static str, Arc<dyn Provider>>> = LazyLock::new(|| {
-    let mut m: HashMap<&'static str, Arc<dyn Provider>> = HashMap::new();
+static BUILTIN: LazyLock<FastMap<&'static str, Arc<dyn Provider>>> = LazyLock::new(|| {
+    let mut m: FastMap<&'static str, Arc<dyn Provider>> = FastMap::default();
     for row in COMPAT_PROVIDERS {
         m.insert(row.prefix, Arc::new(OpenAiCompatible::new(row)));
     }
@@ -92,7 +92,7 @@ pub(crate) fn is_builtin(prefix: &str) -> bool {
 /// built in nor in `custom`.
 pub(crate) fn unknown_provider(
     prefix: &str,
-    custom: &HashMap<String, Arc<dyn Provider>>,
+    custom: &FastMap<String, Arc<dyn Provider>>,
 ) -> String {
     if prefix == "bedrock" {
         return "provider 'bedrock', which needs the `bedrock` cargo feature of litellm \
@@ -112,7 +112,7 @@ pub(crate) fn unknown_provider(
 }
 
 /// Every prefix a client knows: the built-in ones and `custom`, sorted.
-fn known_prefixes(custom: &HashMap<String, Arc<dyn Provider>>) -> Vec<&str> {
+fn known_prefixes(custom: &FastMap<String, Arc<dyn Provider>>) -> Vec<&str> {
     let mut known: Vec<&str> = BUILTIN
         .keys()
         .copied()
@@ -129,9 +129,9 @@ pub(crate) struct Resolver {
     pub(crate) timeout: Duration,
     pub(crate) stream_idle_timeout: Option<Duration>,
     pub(crate) max_response_bytes: usize,
-    pub(crate) settings: HashMap<String, ProviderSettings>,
+    pub(crate) settings: FastMap<String, ProviderSettings>,
     pub(crate) headers: Vec<(String, String)>,
-    pub(crate) custom: HashMap<String, Arc<dyn Provider>>,
+    pub(crate) custom: FastMap<String, Arc<dyn Provider>>,
     pub(crate) env: Option<EnvLookup>,
 }
 
