@@ -361,8 +361,9 @@ impl Resolver {
     ) -> Result<ChatResponse> {
         let start = Instant::now();
         check_sampling(req)?;
-        let (p, cx) = self.resolve(model, options)?;
+        let (p, mut cx) = self.resolve(model, options)?;
         let mut resp = run(start, &cx, options, || p.chat(req, &cx)).await?;
+        named(&mut resp, &mut cx);
         crate::accounting::estimate::fill_chat(
             model,
             &req.messages,
@@ -381,8 +382,9 @@ impl Resolver {
     ) -> Result<ChatStream> {
         let start = Instant::now();
         check_sampling(req)?;
-        let (p, cx) = self.resolve(model, options)?;
-        let stream = run(start, &cx, options, || p.chat_stream(req, &cx)).await?;
+        let (p, mut cx) = self.resolve(model, options)?;
+        let mut stream = run(start, &cx, options, || p.chat_stream(req, &cx)).await?;
+        named(&mut stream, &mut cx);
         Ok(stream.started_at(start))
     }
 
@@ -394,8 +396,10 @@ impl Resolver {
         options: &CallOptions,
     ) -> Result<EmbeddingResponse> {
         let start = Instant::now();
-        let (p, cx) = self.resolve(model, options)?;
-        run(start, &cx, options, || p.embed(req, &cx)).await
+        let (p, mut cx) = self.resolve(model, options)?;
+        let mut resp = run(start, &cx, options, || p.embed(req, &cx)).await?;
+        named(&mut resp, &mut cx);
+        Ok(resp)
     }
 
     /// A text completion of `req` sent to `model` with `options`.
@@ -407,8 +411,10 @@ impl Resolver {
     ) -> Result<TextCompletionResponse> {
         let start = Instant::now();
         check_sampling(req)?;
-        let (p, cx) = self.resolve(model, options)?;
-        run(start, &cx, options, || p.text_completion(req, &cx)).await
+        let (p, mut cx) = self.resolve(model, options)?;
+        let mut resp = run(start, &cx, options, || p.text_completion(req, &cx)).await?;
+        named(&mut resp, &mut cx);
+        Ok(resp)
     }
 }
 
@@ -493,11 +499,17 @@ where
         }
         meta.request_id = Some(id);
     }
-    meta.provider.clone_from(&cx.provider);
-    meta.model.clone_from(&cx.model);
     meta.attempts = attempts;
     meta.latency = start.elapsed();
     Ok(out)
+}
+
+/// Names the provider and model that answered in the answer's meta, moved out of the call's
+/// context (which the call no longer needs): no copies of the strings.
+fn named<T: Reply>(out: &mut T, cx: &mut CallContext) {
+    let meta = out.meta_mut();
+    meta.provider = std::mem::take(&mut cx.provider);
+    meta.model = std::mem::take(&mut cx.model);
 }
 
 /// Runs `fut` with the call's timeout; errors get provider and model.
