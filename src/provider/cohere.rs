@@ -1042,7 +1042,8 @@ pub(crate) fn embed_response(r: WireEmbed, model: &str) -> Result<EmbeddingRespo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{ChunkAccumulator, ImageUrl, ToolCall};
+    use crate::provider::test_util::{collect, decode_events};
+    use crate::types::{ImageUrl, ToolCall};
 
     fn cx() -> CallContext {
         CallContext::new(reqwest::Client::new(), "cohere", "command-a-03-2025")
@@ -1353,18 +1354,8 @@ mod tests {
         }
     }
 
-    fn run(events: Vec<SseEvent>) -> (Vec<ChatChunk>, Result<()>) {
-        let mut d = CohereDecoder::new("m");
-        let mut out = VecDeque::new();
-        for e in events {
-            match d.decode(e, &mut out) {
-                Ok(true) => return (out.into(), Ok(())),
-                Ok(false) => {}
-                Err(e) => return (out.into(), Err(e)),
-            }
-        }
-        let r = d.end(&mut out);
-        (out.into(), r)
+    fn run(events: Vec<SseEvent>) -> (Vec<ChatChunk>, Result<bool>) {
+        decode_events(CohereDecoder::new("m"), events)
     }
 
     fn done() -> SseEvent {
@@ -1407,9 +1398,7 @@ mod tests {
         let last = chunks.last().unwrap();
         assert!(last.choices.is_empty());
         assert_eq!(last.usage.as_ref().unwrap().total_tokens, 5);
-        let mut acc = ChunkAccumulator::new();
-        chunks.iter().for_each(|c| acc.push(c));
-        let resp = acc.finish();
+        let resp = collect(&chunks);
         assert_eq!(resp.text(), Some("Hello"));
         assert_eq!(resp.finish_reason(), Some(&FinishReason::Length));
     }
@@ -1474,9 +1463,7 @@ mod tests {
             tool_deltas[1].id.is_none() && tool_deltas[1].function.as_ref().unwrap().name.is_none()
         );
         assert_eq!(tool_deltas[3].index, Some(1));
-        let mut acc = ChunkAccumulator::new();
-        chunks.iter().for_each(|c| acc.push(c));
-        let resp = acc.finish();
+        let resp = collect(&chunks);
         assert_eq!(resp.finish_reason(), Some(&FinishReason::ToolCalls));
         assert_eq!(
             resp.choices[0].message.reasoning_content.as_deref(),
@@ -1551,7 +1538,8 @@ mod tests {
     #[test]
     fn arbitrary_streams_never_panic() {
         use crate::provider::sse::SseDecoder;
-        use crate::testutil::{Rng, fuzz_inputs, random_splits};
+        use crate::provider::test_util::{collect, decode_in_pieces};
+        use crate::testutil::{Rng, fuzz_inputs};
         let seeds: [&[u8]; 3] = [
             b"event: message-start\ndata: {\"id\":\"a\",\"type\":\"message-start\",\"delta\":{\"message\":{\"role\":\"assistant\"}}}\n\nevent: content-delta\ndata: {\"type\":\"content-delta\",\"index\":0,\"delta\":{\"message\":{\"content\":{\"text\":\"Hi\"}}}}\n\nevent: message-end\ndata: {\"type\":\"message-end\",\"delta\":{\"finish_reason\":\"COMPLETE\",\"usage\":{\"tokens\":{\"input_tokens\":1,\"output_tokens\":2}}}}\n\ndata: [DONE]\n\n",
             b"event: tool-plan-delta\ndata: {\"delta\":{\"message\":{\"tool_plan\":\"I\"}}}\n\nevent: tool-call-start\ndata: {\"index\":0,\"delta\":{\"message\":{\"tool_calls\":{\"id\":\"c\",\"function\":{\"name\":\"f\",\"arguments\":\"\"}}}}}\n\nevent: tool-call-delta\ndata: {\"index\":0,\"delta\":{\"message\":{\"tool_calls\":{\"function\":{\"arguments\":\"{}\"}}}}}\n\nevent: message-end\ndata: {\"delta\":{\"finish_reason\":\"TOOL_CALL\"}}\n\n",
@@ -1560,31 +1548,14 @@ mod tests {
         let mut rng = Rng::new(11);
         let mut decoded = 0;
         for input in fuzz_inputs(&seeds, b"event: data{}[]\":,\n-0123456789", 3000, 5) {
-            let mut sse = SseDecoder::new(1 << 16);
-            let mut dec = CohereDecoder::new("m");
-            let mut events = VecDeque::new();
-            let mut chunks = VecDeque::new();
-            let mut ok = true;
-            for part in random_splits(&input, &mut rng) {
-                if sse.feed(part, &mut events).is_err() {
-                    ok = false;
-                    break;
-                }
-            }
-            if ok {
-                let _ = sse.finish(&mut events);
-            }
-            for ev in events {
-                match dec.decode(ev, &mut chunks) {
-                    Ok(true) | Err(_) => break,
-                    Ok(false) => {}
-                }
-            }
-            let _ = dec.end(&mut chunks);
+            let chunks = decode_in_pieces(
+                &input,
+                &mut rng,
+                SseDecoder::new(1 << 16),
+                &mut CohereDecoder::new("m"),
+            );
             decoded += chunks.len();
-            let mut acc = ChunkAccumulator::new();
-            chunks.iter().for_each(|c| acc.push(c));
-            let _ = acc.finish();
+            let _ = collect(&chunks);
         }
         assert!(decoded > 300, "only {decoded} chunks decoded");
     }

@@ -66,6 +66,7 @@ pub mod cohere;
 pub mod compat;
 pub(crate) mod decode;
 pub(crate) mod error_map;
+pub(crate) mod framed;
 pub mod gemini;
 pub mod http;
 pub mod huggingface;
@@ -74,6 +75,8 @@ pub(crate) mod ndjson;
 pub mod ollama;
 pub mod openai;
 pub(crate) mod sse;
+#[cfg(test)]
+pub(crate) mod test_util;
 
 pub use error_map::{error_from_json, error_from_response, request_id, retry_after};
 

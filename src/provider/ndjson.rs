@@ -9,11 +9,11 @@
 
 use std::collections::VecDeque;
 use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 
+use super::framed::{FramedStream, Framer};
 use super::sse::body_error;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -107,54 +107,18 @@ pub(crate) fn lines_from_bytes<S>(bytes: S, max: usize) -> LineStream
 where
     S: Stream<Item = Result<Bytes>> + Send + 'static,
 {
-    Box::pin(LinesStream {
-        bytes: Box::pin(bytes),
-        decoder: NdjsonDecoder::new(max),
-        ready: VecDeque::new(),
-        done: false,
-    })
+    Box::pin(FramedStream::new(bytes, NdjsonDecoder::new(max)))
 }
 
-struct LinesStream {
-    bytes: Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>,
-    decoder: NdjsonDecoder,
-    ready: VecDeque<String>,
-    done: bool,
-}
+impl Framer for NdjsonDecoder {
+    type Frame = String;
 
-impl Stream for LinesStream {
-    type Item = Result<String>;
+    fn feed(&mut self, bytes: &[u8], out: &mut VecDeque<String>) -> Result<()> {
+        NdjsonDecoder::feed(self, bytes, out)
+    }
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        loop {
-            if let Some(line) = this.ready.pop_front() {
-                return Poll::Ready(Some(Ok(line)));
-            }
-            if this.done {
-                return Poll::Ready(None);
-            }
-            match this.bytes.as_mut().poll_next(cx) {
-                Poll::Ready(Some(Ok(chunk))) => {
-                    if let Err(e) = this.decoder.feed(&chunk, &mut this.ready) {
-                        this.done = true;
-                        this.ready.clear();
-                        return Poll::Ready(Some(Err(e)));
-                    }
-                }
-                Poll::Ready(Some(Err(e))) => {
-                    this.done = true;
-                    return Poll::Ready(Some(Err(e)));
-                }
-                Poll::Ready(None) => {
-                    this.done = true;
-                    if let Err(e) = this.decoder.finish(&mut this.ready) {
-                        return Poll::Ready(Some(Err(e)));
-                    }
-                }
-                Poll::Pending => return Poll::Pending,
-            }
-        }
+    fn finish(&mut self, out: &mut VecDeque<String>) -> Result<()> {
+        NdjsonDecoder::finish(self, out)
     }
 }
 

@@ -868,7 +868,8 @@ pub(crate) fn embed_response(w: WireEmbed, model: &str) -> Result<EmbeddingRespo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{ChunkAccumulator, Tool};
+    use crate::provider::test_util::{collect, decode_events};
+    use crate::types::Tool;
 
     fn cx() -> CallContext {
         CallContext::new(reqwest::Client::new(), "ollama", "llama3.2")
@@ -1102,18 +1103,8 @@ mod tests {
         }
     }
 
-    fn run(lines: &[Value]) -> (Vec<ChatChunk>, Result<()>) {
-        let mut d = OllamaDecoder::new("m");
-        let mut out = VecDeque::new();
-        for l in lines {
-            match d.decode(l.to_string(), &mut out) {
-                Ok(true) => return (out.into(), Ok(())),
-                Ok(false) => {}
-                Err(e) => return (out.into(), Err(e)),
-            }
-        }
-        let r = d.end(&mut out);
-        (out.into(), r)
+    fn run(lines: &[Value]) -> (Vec<ChatChunk>, Result<bool>) {
+        decode_events(OllamaDecoder::new("m"), lines.iter().map(Value::to_string))
     }
 
     #[test]
@@ -1136,9 +1127,7 @@ mod tests {
         assert!(last.choices.is_empty());
         assert_eq!(last.usage.as_ref().unwrap().total_tokens, 10);
         assert_eq!(last.extra["total_duration"], 10);
-        let mut acc = ChunkAccumulator::new();
-        chunks.iter().for_each(|c| acc.push(c));
-        let resp = acc.finish();
+        let resp = collect(&chunks);
         assert_eq!(resp.text(), Some("Hi there"));
         assert_eq!(
             resp.choices[0].message.reasoning_content.as_deref(),
@@ -1167,9 +1156,7 @@ mod tests {
             .map(|t| t.index.unwrap())
             .collect();
         assert_eq!(indices, [0, 1, 2]);
-        let mut acc = ChunkAccumulator::new();
-        chunks.iter().for_each(|c| acc.push(c));
-        let resp = acc.finish();
+        let resp = collect(&chunks);
         assert_eq!(resp.finish_reason(), Some(&FinishReason::ToolCalls));
         let calls = resp.tool_calls();
         assert_eq!(calls.len(), 3);
@@ -1216,7 +1203,8 @@ mod tests {
     #[test]
     fn arbitrary_streams_never_panic() {
         use crate::provider::ndjson::NdjsonDecoder;
-        use crate::testutil::{Rng, fuzz_inputs, random_splits};
+        use crate::provider::test_util::{collect, decode_in_pieces};
+        use crate::testutil::{Rng, fuzz_inputs};
         let seeds: [&[u8]; 3] = [
             b"{\"model\":\"m\",\"created_at\":\"2026-08-04T19:59:02.854866Z\",\"message\":{\"role\":\"assistant\",\"content\":\"Hi\"},\"done\":false}\n{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"done\":true,\"done_reason\":\"stop\",\"prompt_eval_count\":3,\"eval_count\":1,\"total_duration\":5}\n",
             b"{\"message\":{\"content\":\"\",\"thinking\":\"t\",\"tool_calls\":[{\"function\":{\"index\":0,\"name\":\"f\",\"arguments\":{\"a\":1}}}]},\"done\":false}\n{\"done\":true}\n",
@@ -1225,31 +1213,14 @@ mod tests {
         let mut rng = Rng::new(21);
         let mut decoded = 0;
         for input in fuzz_inputs(&seeds, b"{}[]\":,\n0123456789truefalsedone", 3000, 13) {
-            let mut nd = NdjsonDecoder::new(1 << 16);
-            let mut dec = OllamaDecoder::new("m");
-            let mut lines = VecDeque::new();
-            let mut chunks = VecDeque::new();
-            let mut ok = true;
-            for part in random_splits(&input, &mut rng) {
-                if nd.feed(part, &mut lines).is_err() {
-                    ok = false;
-                    break;
-                }
-            }
-            if ok {
-                let _ = nd.finish(&mut lines);
-            }
-            for line in lines {
-                match dec.decode(line, &mut chunks) {
-                    Ok(true) | Err(_) => break,
-                    Ok(false) => {}
-                }
-            }
-            let _ = dec.end(&mut chunks);
+            let chunks = decode_in_pieces(
+                &input,
+                &mut rng,
+                NdjsonDecoder::new(1 << 16),
+                &mut OllamaDecoder::new("m"),
+            );
             decoded += chunks.len();
-            let mut acc = ChunkAccumulator::new();
-            chunks.iter().for_each(|c| acc.push(c));
-            let _ = acc.finish();
+            let _ = collect(&chunks);
         }
         assert!(decoded > 300, "only {decoded} chunks decoded");
     }

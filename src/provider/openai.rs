@@ -876,7 +876,6 @@ mod tests {
     use super::*;
     use crate::types::{ChatRequest, Message, StreamOptions, Tool};
     use serde_json::json;
-    use std::collections::VecDeque;
 
     fn body(req: &ChatRequest, stream: bool, q: &Quirks) -> Value {
         serde_json::from_slice(&chat_body(req, "m", stream, q).unwrap()).unwrap()
@@ -1084,7 +1083,8 @@ mod tests {
     #[test]
     fn arbitrary_streams_never_panic() {
         use crate::provider::sse::SseDecoder;
-        use crate::testutil::{Rng, fuzz_inputs, random_splits};
+        use crate::provider::test_util::{collect, decode_in_pieces};
+        use crate::testutil::{Rng, fuzz_inputs};
         let seeds: [&[u8]; 4] = [
             b"data: {\"id\":\"a\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Hi\"}}]}\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,\"total_tokens\":2}}\n\ndata: [DONE]\n\n",
             b"data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"c\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\"\"}}]}}]}\r\n\r\n",
@@ -1099,31 +1099,14 @@ mod tests {
             3000,
             42,
         ) {
-            let mut sse = SseDecoder::new(1 << 16);
-            let mut dec = OpenAiDecoder::default();
-            let mut events = VecDeque::new();
-            let mut chunks = VecDeque::new();
-            let mut ok = true;
-            for part in random_splits(&input, &mut rng) {
-                if sse.feed(part, &mut events).is_err() {
-                    ok = false;
-                    break;
-                }
-            }
-            if ok {
-                let _ = sse.finish(&mut events);
-            }
-            for ev in events {
-                match dec.decode(ev, &mut chunks) {
-                    Ok(true) | Err(_) => break,
-                    Ok(false) => {}
-                }
-            }
-            let _ = dec.end(&mut chunks);
+            let chunks = decode_in_pieces(
+                &input,
+                &mut rng,
+                SseDecoder::new(1 << 16),
+                &mut OpenAiDecoder::default(),
+            );
             decoded += chunks.len();
-            let mut acc = crate::types::ChunkAccumulator::new();
-            chunks.iter().for_each(|c| acc.push(c));
-            let _ = acc.finish();
+            let _ = collect(&chunks);
         }
         // the mutated valid streams must still reach the decoder often
         assert!(decoded > 100, "only {decoded} chunks decoded");

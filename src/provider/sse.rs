@@ -14,12 +14,12 @@
 
 use std::collections::VecDeque;
 use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 
 use super::error_map::error_from_json;
+use super::framed::{FramedStream, Framer};
 use crate::error::{Error, ErrorKind, Result};
 
 /// One server-sent event.
@@ -220,54 +220,18 @@ pub(crate) fn events_from_bytes<S>(bytes: S, max: usize) -> EventStream
 where
     S: Stream<Item = Result<Bytes>> + Send + 'static,
 {
-    Box::pin(SseStream {
-        bytes: Box::pin(bytes),
-        decoder: SseDecoder::new(max),
-        ready: VecDeque::new(),
-        done: false,
-    })
+    Box::pin(FramedStream::new(bytes, SseDecoder::new(max)))
 }
 
-struct SseStream {
-    bytes: Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>,
-    decoder: SseDecoder,
-    ready: VecDeque<SseEvent>,
-    done: bool,
-}
+impl Framer for SseDecoder {
+    type Frame = SseEvent;
 
-impl Stream for SseStream {
-    type Item = Result<SseEvent>;
+    fn feed(&mut self, bytes: &[u8], out: &mut VecDeque<SseEvent>) -> Result<()> {
+        SseDecoder::feed(self, bytes, out)
+    }
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        loop {
-            if let Some(ev) = this.ready.pop_front() {
-                return Poll::Ready(Some(Ok(ev)));
-            }
-            if this.done {
-                return Poll::Ready(None);
-            }
-            match this.bytes.as_mut().poll_next(cx) {
-                Poll::Ready(Some(Ok(chunk))) => {
-                    if let Err(e) = this.decoder.feed(&chunk, &mut this.ready) {
-                        this.done = true;
-                        this.ready.clear();
-                        return Poll::Ready(Some(Err(e)));
-                    }
-                }
-                Poll::Ready(Some(Err(e))) => {
-                    this.done = true;
-                    return Poll::Ready(Some(Err(e)));
-                }
-                Poll::Ready(None) => {
-                    this.done = true;
-                    if let Err(e) = this.decoder.finish(&mut this.ready) {
-                        return Poll::Ready(Some(Err(e)));
-                    }
-                }
-                Poll::Pending => return Poll::Pending,
-            }
-        }
+    fn finish(&mut self, out: &mut VecDeque<SseEvent>) -> Result<()> {
+        SseDecoder::finish(self, out)
     }
 }
 

@@ -4,7 +4,8 @@ use super::request::*;
 use super::response::*;
 use super::stream::*;
 use super::*;
-use crate::types::{ChunkAccumulator, ImageUrl, JsonSchemaFormat};
+use crate::provider::test_util::{collect, decode_events};
+use crate::types::{ImageUrl, JsonSchemaFormat};
 use serde_json::json;
 
 fn cx(model: &str) -> CallContext {
@@ -853,23 +854,7 @@ fn raw(event: &str, data: &str) -> SseEvent {
 
 /// Runs events through a decoder: (chunks, finished, error).
 fn run(plan: Plan, events: Vec<SseEvent>) -> (Vec<ChatChunk>, Result<bool>) {
-    let mut d = AnthropicDecoder::new(plan);
-    let mut out = VecDeque::new();
-    for e in events {
-        match d.decode(e, &mut out) {
-            Ok(true) => return (out.into(), Ok(true)),
-            Ok(false) => {}
-            Err(e) => return (out.into(), Err(e)),
-        }
-    }
-    let end = d.end(&mut out).map(|_| false);
-    (out.into(), end)
-}
-
-fn collect(chunks: &[ChatChunk]) -> ChatResponse {
-    let mut acc = ChunkAccumulator::new();
-    chunks.iter().for_each(|c| acc.push(c));
-    acc.finish()
+    decode_events(AnthropicDecoder::new(plan), events)
 }
 
 fn start(usage: Value) -> SseEvent {
@@ -1253,7 +1238,8 @@ fn error_events_truncation_and_odd_events() {
 #[test]
 fn arbitrary_streams_never_panic() {
     use crate::provider::sse::SseDecoder;
-    use crate::testutil::{Rng, fuzz_inputs, random_splits};
+    use crate::provider::test_util::decode_in_pieces;
+    use crate::testutil::{Rng, fuzz_inputs};
     let seeds: [&[u8]; 4] = [
         b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"c\",\"content\":[],\"usage\":{\"input_tokens\":3,\"output_tokens\":1}}}\n\nevent: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\nevent: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":2}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"   }\n\n",
         b"event: content_block_start\r\ndata: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"f\",\"input\":{}}}\r\n\r\nevent: content_block_delta\r\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"a\\\":1}\"}}\r\n\r\nevent: content_block_stop\r\ndata: {\"type\":\"content_block_stop\",\"index\":1}\r\n\r\n",
@@ -1268,33 +1254,12 @@ fn arbitrary_streams_never_panic() {
         3000,
         77,
     ) {
-        let mut sse = SseDecoder::new(1 << 16);
         let mut dec = AnthropicDecoder::new(Plan {
             json_tool: rng.below(2) == 0,
         });
-        let mut events = VecDeque::new();
-        let mut chunks = VecDeque::new();
-        let mut ok = true;
-        for part in random_splits(&input, &mut rng) {
-            if sse.feed(part, &mut events).is_err() {
-                ok = false;
-                break;
-            }
-        }
-        if ok {
-            let _ = sse.finish(&mut events);
-        }
-        for e in events {
-            match dec.decode(e, &mut chunks) {
-                Ok(true) | Err(_) => break,
-                Ok(false) => {}
-            }
-        }
-        let _ = dec.end(&mut chunks);
+        let chunks = decode_in_pieces(&input, &mut rng, SseDecoder::new(1 << 16), &mut dec);
         decoded += chunks.len();
-        let mut acc = ChunkAccumulator::new();
-        chunks.iter().for_each(|c| acc.push(c));
-        let _ = acc.finish();
+        let _ = collect(&chunks);
     }
     assert!(decoded > 600, "only {decoded} chunks decoded");
 }
