@@ -11,9 +11,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use futures::Stream;
+use futures::{Stream, StreamExt};
 
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 
 /// An incremental decoder from body bytes to frames.
 pub(crate) trait Framer: Send + Unpin + 'static {
@@ -84,4 +84,36 @@ impl<F: Framer> Stream for FramedStream<F> {
             }
         }
     }
+}
+
+/// A frame (`what`: `"event"`, `"line"`) longer than the framer's limit of `max` bytes.
+pub(crate) fn too_long(what: &str, max: usize) -> Error {
+    Error::new(
+        ErrorKind::InvalidResponse,
+        format!("a stream {what} is longer than the limit of {max} bytes"),
+    )
+}
+
+/// Body bytes that are not UTF-8 where a text format wants text.
+pub(crate) fn not_utf8(e: std::str::Utf8Error) -> Error {
+    Error::new(
+        ErrorKind::InvalidResponse,
+        format!("the stream is not valid UTF-8: {e}"),
+    )
+}
+
+/// The bytes of `resp`'s body, a read failure mapped by [`body_error`].
+pub(crate) fn body(resp: reqwest::Response) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
+    resp.bytes_stream().map(|r| r.map_err(body_error))
+}
+
+/// Maps a body read failure to a typed error.
+pub(crate) fn body_error(e: reqwest::Error) -> Error {
+    let timeout = e.is_timeout();
+    let err = Error::from(e);
+    if timeout {
+        return err;
+    }
+    let msg = format!("the stream broke before it ended: {}", err.message());
+    err.with_kind(ErrorKind::ApiConnection).with_message(msg)
 }

@@ -11,11 +11,10 @@ use std::collections::VecDeque;
 use std::pin::Pin;
 
 use bytes::Bytes;
-use futures::{Stream, StreamExt};
+use futures::Stream;
 
-use super::framed::{FramedStream, Framer};
-use super::sse::body_error;
-use crate::error::{Error, ErrorKind, Result};
+use super::framed::{self, FramedStream, Framer, not_utf8, too_long};
+use crate::error::Result;
 
 /// A boxed stream of lines.
 pub(crate) type LineStream = Pin<Box<dyn Stream<Item = Result<String>> + Send>>;
@@ -37,50 +36,11 @@ impl NdjsonDecoder {
         }
     }
 
-    /// Decodes a chunk of the body.
-    pub(crate) fn feed(&mut self, mut bytes: &[u8], out: &mut VecDeque<String>) -> Result<()> {
-        while let Some(pos) = bytes.iter().position(|b| *b == b'\n') {
-            let (line, rest) = bytes.split_at(pos);
-            bytes = &rest[1..];
-            if self.partial.is_empty() {
-                self.line(line, out)?;
-            } else {
-                if self.partial.len() + line.len() > self.max {
-                    return Err(too_long(self.max));
-                }
-                let mut whole = std::mem::take(&mut self.partial);
-                whole.extend_from_slice(line);
-                self.line(&whole, out)?;
-                whole.clear();
-                self.partial = whole;
-            }
-        }
-        if self.partial.len() + bytes.len() > self.max {
-            return Err(too_long(self.max));
-        }
-        self.partial.extend_from_slice(bytes);
-        Ok(())
-    }
-
-    /// The body ended cleanly: delivers a last line that lacked its `\n`.
-    pub(crate) fn finish(&mut self, out: &mut VecDeque<String>) -> Result<()> {
-        if self.partial.is_empty() {
-            return Ok(());
-        }
-        let line = std::mem::take(&mut self.partial);
-        self.line(&line, out)
-    }
-
     fn line(&self, line: &[u8], out: &mut VecDeque<String>) -> Result<()> {
         if line.len() > self.max {
-            return Err(too_long(self.max));
+            return Err(too_long("line", self.max));
         }
-        let text = std::str::from_utf8(line).map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidResponse,
-                format!("the stream is not valid UTF-8: {e}"),
-            )
-        })?;
+        let text = std::str::from_utf8(line).map_err(not_utf8)?;
         let text = text.trim();
         if !text.is_empty() {
             out.push_back(text.to_string());
@@ -89,17 +49,10 @@ impl NdjsonDecoder {
     }
 }
 
-fn too_long(max: usize) -> Error {
-    Error::new(
-        ErrorKind::InvalidResponse,
-        format!("a stream line is longer than the limit of {max} bytes"),
-    )
-}
-
 /// Decodes the body of `resp` as NDJSON lines; a line over `max` bytes is an error (as
 /// [`sse::events`](super::sse::events)).
 pub(crate) fn lines(resp: reqwest::Response, max: usize) -> LineStream {
-    lines_from_bytes(resp.bytes_stream().map(|r| r.map_err(body_error)), max)
+    lines_from_bytes(framed::body(resp), max)
 }
 
 /// Decodes any byte stream as NDJSON lines.
@@ -113,18 +66,46 @@ where
 impl Framer for NdjsonDecoder {
     type Frame = String;
 
-    fn feed(&mut self, bytes: &[u8], out: &mut VecDeque<String>) -> Result<()> {
-        NdjsonDecoder::feed(self, bytes, out)
+    /// Decodes a chunk of the body.
+    fn feed(&mut self, mut bytes: &[u8], out: &mut VecDeque<String>) -> Result<()> {
+        while let Some(pos) = bytes.iter().position(|b| *b == b'\n') {
+            let (line, rest) = bytes.split_at(pos);
+            bytes = &rest[1..];
+            if self.partial.is_empty() {
+                self.line(line, out)?;
+            } else {
+                if self.partial.len() + line.len() > self.max {
+                    return Err(too_long("line", self.max));
+                }
+                let mut whole = std::mem::take(&mut self.partial);
+                whole.extend_from_slice(line);
+                self.line(&whole, out)?;
+                whole.clear();
+                self.partial = whole;
+            }
+        }
+        if self.partial.len() + bytes.len() > self.max {
+            return Err(too_long("line", self.max));
+        }
+        self.partial.extend_from_slice(bytes);
+        Ok(())
     }
 
+    /// The body ended cleanly: delivers a last line that lacked its `\n`.
     fn finish(&mut self, out: &mut VecDeque<String>) -> Result<()> {
-        NdjsonDecoder::finish(self, out)
+        if self.partial.is_empty() {
+            return Ok(());
+        }
+        let line = std::mem::take(&mut self.partial);
+        self.line(&line, out)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::{Error, ErrorKind};
+    use futures::StreamExt;
 
     fn decode(parts: &[&[u8]], max: usize) -> (Vec<String>, Result<()>) {
         let mut d = NdjsonDecoder::new(max);
