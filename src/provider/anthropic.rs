@@ -81,10 +81,9 @@ use super::{CallContext, Credentials, Provider};
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::serde_util::{null_default, opt_count, stringish};
 use crate::types::{
-    ChatChunk, ChatRequest, ChatResponse, ChatStream, Choice, ChunkChoice, Content, ContentPart,
-    Delta, Extra, FileData, FinishReason, FunctionCallDelta, Message, PromptTokensDetails,
-    ReasoningEffort, ResponseFormat, ResponseMeta, Role, Tool, ToolCall, ToolCallDelta, ToolChoice,
-    Usage,
+    ChatChunk, ChatRequest, ChatResponse, ChatStream, Choice, Content, ContentPart, Delta, Extra,
+    FileData, FinishReason, FunctionCallDelta, Message, PromptTokensDetails, ReasoningEffort,
+    ResponseFormat, ResponseMeta, Role, Tool, ToolCall, ToolCallDelta, ToolChoice, Usage,
 };
 
 /// Base URL when neither the call, the client nor the environment sets one.

@@ -51,14 +51,14 @@ use serde_json::{Map, Value, json};
 use super::decode::{ChunkDecoder, DecodedStream, ErrCtx};
 use super::error_map::{error_from_json, request_id};
 use super::http::{self, Auth, HttpRequest};
-use super::openai::field_is_set;
+use super::openai::check_supported;
 use super::sse::{self, SseEvent};
 use super::{CallContext, Credentials, Provider, generated_id, unix_now};
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::serde_util::opt_stringish;
 use crate::types::{
-    ChatChunk, ChatRequest, ChatResponse, ChatStream, Choice, ChunkChoice, Content, ContentPart,
-    Delta, Embedding, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage, FinishReason,
+    ChatChunk, ChatRequest, ChatResponse, ChatStream, Choice, Content, ContentPart, Delta,
+    Embedding, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage, FinishReason,
     FunctionCallDelta, Message, PromptTokensDetails, ReasoningEffort, ResponseFormat, ResponseMeta,
     Role, Tool, ToolCall, ToolCallDelta, ToolChoice, Usage,
 };
@@ -222,11 +222,7 @@ pub(crate) fn chat_body(
     stream: bool,
     cx: &CallContext,
 ) -> Result<Value> {
-    for name in UNSUPPORTED {
-        if field_is_set(req, name) {
-            cx.unsupported_param(name)?;
-        }
-    }
+    check_supported(req, UNSUPPORTED, cx)?;
     if req.n.is_some_and(|n| n > 1) {
         cx.unsupported_param("n")?;
     }
@@ -720,19 +716,7 @@ impl CohereDecoder {
     }
 
     fn chunk(&self, delta: Delta, finish_reason: Option<FinishReason>) -> ChatChunk {
-        ChatChunk {
-            id: self.id.clone(),
-            object: "chat.completion.chunk".to_string(),
-            created: self.created,
-            model: self.model.clone(),
-            choices: vec![ChunkChoice {
-                index: 0,
-                delta,
-                finish_reason,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }
+        ChatChunk::of_delta(&self.id, self.created, &self.model, delta, finish_reason)
     }
 
     fn text(&self, content: Option<&str>, reasoning: Option<&str>) -> Option<ChatChunk> {
@@ -1538,25 +1522,19 @@ mod tests {
     #[test]
     fn arbitrary_streams_never_panic() {
         use crate::provider::sse::SseDecoder;
-        use crate::provider::test_util::{collect, decode_in_pieces};
+        use crate::provider::test_util::fuzz_decoder;
         use crate::testutil::{Rng, fuzz_inputs};
         let seeds: [&[u8]; 3] = [
             b"event: message-start\ndata: {\"id\":\"a\",\"type\":\"message-start\",\"delta\":{\"message\":{\"role\":\"assistant\"}}}\n\nevent: content-delta\ndata: {\"type\":\"content-delta\",\"index\":0,\"delta\":{\"message\":{\"content\":{\"text\":\"Hi\"}}}}\n\nevent: message-end\ndata: {\"type\":\"message-end\",\"delta\":{\"finish_reason\":\"COMPLETE\",\"usage\":{\"tokens\":{\"input_tokens\":1,\"output_tokens\":2}}}}\n\ndata: [DONE]\n\n",
             b"event: tool-plan-delta\ndata: {\"delta\":{\"message\":{\"tool_plan\":\"I\"}}}\n\nevent: tool-call-start\ndata: {\"index\":0,\"delta\":{\"message\":{\"tool_calls\":{\"id\":\"c\",\"function\":{\"name\":\"f\",\"arguments\":\"\"}}}}}\n\nevent: tool-call-delta\ndata: {\"index\":0,\"delta\":{\"message\":{\"tool_calls\":{\"function\":{\"arguments\":\"{}\"}}}}}\n\nevent: message-end\ndata: {\"delta\":{\"finish_reason\":\"TOOL_CALL\"}}\n\n",
             b"event: message-end\ndata: {\"delta\":{\"error\":\"boom\"}}\n\n",
         ];
-        let mut rng = Rng::new(11);
-        let mut decoded = 0;
-        for input in fuzz_inputs(&seeds, b"event: data{}[]\":,\n-0123456789", 3000, 5) {
-            let chunks = decode_in_pieces(
-                &input,
-                &mut rng,
-                SseDecoder::new(1 << 16),
-                &mut CohereDecoder::new("m"),
-            );
-            decoded += chunks.len();
-            let _ = collect(&chunks);
-        }
+        let decoded = fuzz_decoder(
+            fuzz_inputs(&seeds, b"event: data{}[]\":,\n-0123456789", 3000, 5),
+            &mut Rng::new(11),
+            || SseDecoder::new(1 << 16),
+            |_| CohereDecoder::new("m"),
+        );
         assert!(decoded > 300, "only {decoded} chunks decoded");
     }
 

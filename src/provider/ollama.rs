@@ -44,13 +44,13 @@ use super::decode::{ChunkDecoder, DecodedStream, ErrCtx};
 use super::error_map::{error_from_json, request_id};
 use super::http::{self, Auth, HttpRequest};
 use super::ndjson;
-use super::openai::field_is_set;
+use super::openai::check_supported;
 use super::{CallContext, Credentials, Provider, generated_id, unix_now};
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::serde_util::opt_stringish;
 use crate::types::{
-    ChatChunk, ChatRequest, ChatResponse, ChatStream, Choice, ChunkChoice, Content, ContentPart,
-    Delta, Embedding, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage, FinishReason,
+    ChatChunk, ChatRequest, ChatResponse, ChatStream, Choice, Content, ContentPart, Delta,
+    Embedding, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage, FinishReason,
     FunctionCallDelta, Message, ReasoningEffort, ResponseFormat, ResponseMeta, Role, ToolCall,
     ToolCallDelta, ToolChoice, Usage,
 };
@@ -212,11 +212,7 @@ pub(crate) fn chat_body(
     stream: bool,
     cx: &CallContext,
 ) -> Result<Value> {
-    for name in UNSUPPORTED {
-        if field_is_set(req, name) {
-            cx.unsupported_param(name)?;
-        }
-    }
+    check_supported(req, UNSUPPORTED, cx)?;
     if req.n.is_some_and(|n| n > 1) {
         cx.unsupported_param("n")?;
     }
@@ -655,19 +651,7 @@ impl OllamaDecoder {
     }
 
     fn chunk(&self, delta: Delta, finish_reason: Option<FinishReason>) -> ChatChunk {
-        ChatChunk {
-            id: self.id.clone(),
-            object: "chat.completion.chunk".to_string(),
-            created: self.created,
-            model: self.model.clone(),
-            choices: vec![ChunkChoice {
-                index: 0,
-                delta,
-                finish_reason,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }
+        ChatChunk::of_delta(&self.id, self.created, &self.model, delta, finish_reason)
     }
 }
 
@@ -1203,25 +1187,19 @@ mod tests {
     #[test]
     fn arbitrary_streams_never_panic() {
         use crate::provider::ndjson::NdjsonDecoder;
-        use crate::provider::test_util::{collect, decode_in_pieces};
+        use crate::provider::test_util::fuzz_decoder;
         use crate::testutil::{Rng, fuzz_inputs};
         let seeds: [&[u8]; 3] = [
             b"{\"model\":\"m\",\"created_at\":\"2026-08-04T19:59:02.854866Z\",\"message\":{\"role\":\"assistant\",\"content\":\"Hi\"},\"done\":false}\n{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"done\":true,\"done_reason\":\"stop\",\"prompt_eval_count\":3,\"eval_count\":1,\"total_duration\":5}\n",
             b"{\"message\":{\"content\":\"\",\"thinking\":\"t\",\"tool_calls\":[{\"function\":{\"index\":0,\"name\":\"f\",\"arguments\":{\"a\":1}}}]},\"done\":false}\n{\"done\":true}\n",
             b"{\"message\":{\"content\":\"x\"},\"done\":false}\n{\"error\":\"boom\"}\n",
         ];
-        let mut rng = Rng::new(21);
-        let mut decoded = 0;
-        for input in fuzz_inputs(&seeds, b"{}[]\":,\n0123456789truefalsedone", 3000, 13) {
-            let chunks = decode_in_pieces(
-                &input,
-                &mut rng,
-                NdjsonDecoder::new(1 << 16),
-                &mut OllamaDecoder::new("m"),
-            );
-            decoded += chunks.len();
-            let _ = collect(&chunks);
-        }
+        let decoded = fuzz_decoder(
+            fuzz_inputs(&seeds, b"{}[]\":,\n0123456789truefalsedone", 3000, 13),
+            &mut Rng::new(21),
+            || NdjsonDecoder::new(1 << 16),
+            |_| OllamaDecoder::new("m"),
+        );
         assert!(decoded > 300, "only {decoded} chunks decoded");
     }
 

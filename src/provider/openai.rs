@@ -89,7 +89,7 @@ impl Provider for OpenAiCompatible {
     }
 
     async fn chat(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatResponse> {
-        check_supported(req, &self.row.quirks, cx)?;
+        check_supported(req, self.row.quirks.unsupported, cx)?;
         let url = self.endpoint(cx, "chat/completions")?;
         let auth = self.auth(cx)?;
         let model = self.model(cx);
@@ -97,7 +97,7 @@ impl Provider for OpenAiCompatible {
     }
 
     async fn chat_stream(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatStream> {
-        check_supported(req, &self.row.quirks, cx)?;
+        check_supported(req, self.row.quirks.unsupported, cx)?;
         let url = self.endpoint(cx, "chat/completions")?;
         let auth = self.auth(cx)?;
         let model = self.model(cx);
@@ -157,9 +157,14 @@ pub(crate) fn field_is_set(r: &ChatRequest, name: &str) -> bool {
     }
 }
 
-/// Fails with `Unsupported` for a field the vendor rejects, unless the call drops them.
-fn check_supported(req: &ChatRequest, quirks: &Quirks, cx: &CallContext) -> Result<()> {
-    for name in quirks.unsupported {
+/// Fails with `Unsupported` for the first of the body fields `unsupported` (names as in
+/// [`field_is_set`]) the request sets, unless the call drops them.
+pub(crate) fn check_supported(
+    req: &ChatRequest,
+    unsupported: &[&str],
+    cx: &CallContext,
+) -> Result<()> {
+    for name in unsupported {
         if field_is_set(req, name) {
             cx.unsupported_param(name)?;
         }
@@ -1083,7 +1088,7 @@ mod tests {
     #[test]
     fn arbitrary_streams_never_panic() {
         use crate::provider::sse::SseDecoder;
-        use crate::provider::test_util::{collect, decode_in_pieces};
+        use crate::provider::test_util::fuzz_decoder;
         use crate::testutil::{Rng, fuzz_inputs};
         let seeds: [&[u8]; 4] = [
             b"data: {\"id\":\"a\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Hi\"}}]}\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,\"total_tokens\":2}}\n\ndata: [DONE]\n\n",
@@ -1091,23 +1096,17 @@ mod tests {
             b": keep-alive\n\nevent: error\ndata: {\"error\":{\"message\":\"x\",\"code\":429}}\n\n",
             b"data: {\"object\":\"error\",\"message\":{\"detail\":[{\"loc\":[1],\"msg\":\"m\"}]}}\n\ndata: {\"choices\":[{\"delta\":{\"content\":[{\"type\":\"thinking\",\"thinking\":[{\"type\":\"text\",\"text\":\"t\"}]}]}}]}\n\n",
         ];
-        let mut rng = Rng::new(7);
-        let mut decoded = 0;
-        for input in fuzz_inputs(
-            &seeds,
-            b"data: {}[]\"\\,:\r\n0123456789eventDONE-",
-            3000,
-            42,
-        ) {
-            let chunks = decode_in_pieces(
-                &input,
-                &mut rng,
-                SseDecoder::new(1 << 16),
-                &mut OpenAiDecoder::default(),
-            );
-            decoded += chunks.len();
-            let _ = collect(&chunks);
-        }
+        let decoded = fuzz_decoder(
+            fuzz_inputs(
+                &seeds,
+                b"data: {}[]\"\\,:\r\n0123456789eventDONE-",
+                3000,
+                42,
+            ),
+            &mut Rng::new(7),
+            || SseDecoder::new(1 << 16),
+            |_| OpenAiDecoder::default(),
+        );
         // the mutated valid streams must still reach the decoder often
         assert!(decoded > 100, "only {decoded} chunks decoded");
     }

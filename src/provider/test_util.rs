@@ -70,3 +70,27 @@ where
     let _ = decoder.end(&mut chunks);
     chunks
 }
+
+/// Runs each of `inputs` through [`decode_in_pieces`] with a fresh framer and decoder (made
+/// from `rng`, for decoders with random settings), folds the chunks into a response, and
+/// returns how many chunks were decoded in all (so a test can check that mutated valid streams
+/// still reach the decoder).
+pub(crate) fn fuzz_decoder<F, D>(
+    inputs: Vec<Vec<u8>>,
+    rng: &mut Rng,
+    framer: impl Fn() -> F,
+    mut decoder: impl FnMut(&mut Rng) -> D,
+) -> usize
+where
+    F: Framer,
+    D: ChunkDecoder<Event = F::Frame>,
+{
+    let mut decoded = 0;
+    for input in inputs {
+        let mut dec = decoder(rng);
+        let chunks = decode_in_pieces(&input, rng, framer(), &mut dec);
+        decoded += chunks.len();
+        let _ = collect(&chunks);
+    }
+    decoded
+}

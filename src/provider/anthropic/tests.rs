@@ -1238,7 +1238,7 @@ fn error_events_truncation_and_odd_events() {
 #[test]
 fn arbitrary_streams_never_panic() {
     use crate::provider::sse::SseDecoder;
-    use crate::provider::test_util::decode_in_pieces;
+    use crate::provider::test_util::fuzz_decoder;
     use crate::testutil::{Rng, fuzz_inputs};
     let seeds: [&[u8]; 4] = [
         b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"c\",\"content\":[],\"usage\":{\"input_tokens\":3,\"output_tokens\":1}}}\n\nevent: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\nevent: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":2}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"   }\n\n",
@@ -1246,20 +1246,20 @@ fn arbitrary_streams_never_panic() {
         b"event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"hm\"}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"signature_delta\",\"signature\":\"S\"}}\n\nevent: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n",
         b"event: ping\ndata: {\"type\": \"ping\"}\n\nevent: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"overloaded_error\", \"message\": \"Overloaded\"}}\n\n",
     ];
-    let mut rng = Rng::new(11);
-    let mut decoded = 0;
-    for input in fuzz_inputs(
-        &seeds,
-        b"event: data{}[]\"\\,:\r\n0123456789message_startcontent_blockdeltatype",
-        3000,
-        77,
-    ) {
-        let mut dec = AnthropicDecoder::new(Plan {
-            json_tool: rng.below(2) == 0,
-        });
-        let chunks = decode_in_pieces(&input, &mut rng, SseDecoder::new(1 << 16), &mut dec);
-        decoded += chunks.len();
-        let _ = collect(&chunks);
-    }
+    let decoded = fuzz_decoder(
+        fuzz_inputs(
+            &seeds,
+            b"event: data{}[]\"\\,:\r\n0123456789message_startcontent_blockdeltatype",
+            3000,
+            77,
+        ),
+        &mut Rng::new(11),
+        || SseDecoder::new(1 << 16),
+        |rng| {
+            AnthropicDecoder::new(Plan {
+                json_tool: rng.below(2) == 0,
+            })
+        },
+    );
     assert!(decoded > 600, "only {decoded} chunks decoded");
 }
