@@ -295,18 +295,32 @@ mod tests {
         amz_date: DATE,
     };
 
+    /// Signs a request to `/` of the suite's scope with its credentials (and `token`).
+    fn sign_suite(
+        method: &str,
+        query: &str,
+        headers: &[(&str, &str)],
+        payload_hash: &str,
+        token: Option<&str>,
+    ) -> Signed {
+        let req = Request {
+            method,
+            path: "/",
+            query,
+            headers,
+            payload_hash,
+        };
+        sign(&req, &SUITE, &creds(token))
+    }
+
     #[test]
     fn get_vanilla() {
-        let s = sign(
-            &Request {
-                method: "GET",
-                path: "/",
-                query: "",
-                headers: &[("Host", "example.amazonaws.com"), ("X-Amz-Date", DATE)],
-                payload_hash: EMPTY,
-            },
-            &SUITE,
-            &creds(None),
+        let s = sign_suite(
+            "GET",
+            "",
+            &[("Host", "example.amazonaws.com"), ("X-Amz-Date", DATE)],
+            EMPTY,
+            None,
         );
         assert_eq!(
             s.canonical_request,
@@ -332,20 +346,16 @@ mod tests {
             hash,
             "9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e"
         );
-        let s = sign(
-            &Request {
-                method: "POST",
-                path: "/",
-                query: "",
-                headers: &[
-                    ("Content-Type", "application/x-www-form-urlencoded"),
-                    ("Host", "example.amazonaws.com"),
-                    ("X-Amz-Date", DATE),
-                ],
-                payload_hash: &hash,
-            },
-            &SUITE,
-            &creds(None),
+        let s = sign_suite(
+            "POST",
+            "",
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Host", "example.amazonaws.com"),
+                ("X-Amz-Date", DATE),
+            ],
+            &hash,
+            None,
         );
         assert!(
             s.string_to_sign
@@ -359,20 +369,16 @@ mod tests {
 
     #[test]
     fn post_sts_header_before() {
-        let s = sign(
-            &Request {
-                method: "POST",
-                path: "/",
-                query: "",
-                headers: &[
-                    ("Host", "example.amazonaws.com"),
-                    ("X-Amz-Date", DATE),
-                    ("X-Amz-Security-Token", SUITE_TOKEN),
-                ],
-                payload_hash: EMPTY,
-            },
-            &SUITE,
-            &creds(Some(SUITE_TOKEN)),
+        let s = sign_suite(
+            "POST",
+            "",
+            &[
+                ("Host", "example.amazonaws.com"),
+                ("X-Amz-Date", DATE),
+                ("X-Amz-Security-Token", SUITE_TOKEN),
+            ],
+            EMPTY,
+            Some(SUITE_TOKEN),
         );
         assert!(
             s.string_to_sign
@@ -387,37 +393,29 @@ mod tests {
     #[test]
     fn query_order_and_header_canonicalisation() {
         // Suite case get-vanilla-query-order-key-case: parameters are sorted.
-        let s = sign(
-            &Request {
-                method: "GET",
-                path: "/",
-                query: "Param2=value2&Param1=value1",
-                headers: &[("Host", "example.amazonaws.com"), ("X-Amz-Date", DATE)],
-                payload_hash: EMPTY,
-            },
-            &SUITE,
-            &creds(None),
+        let s = sign_suite(
+            "GET",
+            "Param2=value2&Param1=value1",
+            &[("Host", "example.amazonaws.com"), ("X-Amz-Date", DATE)],
+            EMPTY,
+            None,
         );
         assert_eq!(
             s.signature,
             "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500"
         );
         // Suite case get-header-value-trim: values trimmed, inner spaces collapsed.
-        let s = sign(
-            &Request {
-                method: "GET",
-                path: "/",
-                query: "",
-                headers: &[
-                    ("Host", "example.amazonaws.com"),
-                    ("My-Header1", " value1"),
-                    ("My-Header2", "\"a   b   c\""),
-                    ("X-Amz-Date", DATE),
-                ],
-                payload_hash: EMPTY,
-            },
-            &SUITE,
-            &creds(None),
+        let s = sign_suite(
+            "GET",
+            "",
+            &[
+                ("Host", "example.amazonaws.com"),
+                ("My-Header1", " value1"),
+                ("My-Header2", "\"a   b   c\""),
+                ("X-Amz-Date", DATE),
+            ],
+            EMPTY,
+            None,
         );
         assert_eq!(
             s.signature,
