@@ -4,6 +4,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
+use super::from_text::from_text;
 use super::map_de::{Index, NullDefault, Plain, Stringish, Timestamp, map_deserialize, wrapper};
 use super::meta::ResponseMeta;
 use super::options::CallOptions;
@@ -698,35 +699,7 @@ impl Stop {
     }
 }
 
-impl From<&str> for Stop {
-    fn from(s: &str) -> Self {
-        Stop::One(s.to_string())
-    }
-}
-
-impl From<String> for Stop {
-    fn from(s: String) -> Self {
-        Stop::One(s)
-    }
-}
-
-impl From<Vec<String>> for Stop {
-    fn from(v: Vec<String>) -> Self {
-        Stop::Many(v)
-    }
-}
-
-impl From<Vec<&str>> for Stop {
-    fn from(v: Vec<&str>) -> Self {
-        Stop::Many(v.into_iter().map(String::from).collect())
-    }
-}
-
-impl<const N: usize> From<[&str; N]> for Stop {
-    fn from(v: [&str; N]) -> Self {
-        Stop::Many(v.iter().map(|s| s.to_string()).collect())
-    }
-}
+from_text!(Stop: One, Many, arrays);
 
 /// Streaming options.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::from_text::from_text;
 use super::meta::ResponseMeta;
 use super::options::CallOptions;
 use super::serde_util::{Extra, count, index, null_default};
@@ -57,35 +58,7 @@ impl EmbeddingInput {
     }
 }
 
-impl From<&str> for EmbeddingInput {
-    fn from(s: &str) -> Self {
-        EmbeddingInput::Text(s.to_string())
-    }
-}
-
-impl From<String> for EmbeddingInput {
-    fn from(s: String) -> Self {
-        EmbeddingInput::Text(s)
-    }
-}
-
-impl From<Vec<String>> for EmbeddingInput {
-    fn from(v: Vec<String>) -> Self {
-        EmbeddingInput::Texts(v)
-    }
-}
-
-impl From<Vec<&str>> for EmbeddingInput {
-    fn from(v: Vec<&str>) -> Self {
-        EmbeddingInput::Texts(v.into_iter().map(String::from).collect())
-    }
-}
-
-impl<const N: usize> From<[&str; N]> for EmbeddingInput {
-    fn from(v: [&str; N]) -> Self {
-        EmbeddingInput::Texts(v.iter().map(|s| s.to_string()).collect())
-    }
-}
+from_text!(EmbeddingInput: Text, Texts, arrays);
 
 impl From<Vec<u32>> for EmbeddingInput {
     fn from(v: Vec<u32>) -> Self {

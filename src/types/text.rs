@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::chat::{FinishReason, Stop, StreamOptions};
+use super::from_text::from_text;
 use super::meta::ResponseMeta;
 use super::options::CallOptions;
 use super::serde_util::{Extra, index, null_default, stringish, timestamp};
@@ -34,29 +35,7 @@ impl Prompt {
     }
 }
 
-impl From<&str> for Prompt {
-    fn from(s: &str) -> Self {
-        Prompt::Text(s.to_string())
-    }
-}
-
-impl From<String> for Prompt {
-    fn from(s: String) -> Self {
-        Prompt::Text(s)
-    }
-}
-
-impl From<Vec<String>> for Prompt {
-    fn from(v: Vec<String>) -> Self {
-        Prompt::Texts(v)
-    }
-}
-
-impl From<Vec<&str>> for Prompt {
-    fn from(v: Vec<&str>) -> Self {
-        Prompt::Texts(v.into_iter().map(String::from).collect())
-    }
-}
+from_text!(Prompt: Text, Texts);
 
 impl From<Vec<u32>> for Prompt {
     fn from(v: Vec<u32>) -> Self {
