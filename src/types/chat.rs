@@ -9,6 +9,7 @@ use super::map_de::{Index, NullDefault, Plain, Stringish, Timestamp, map_deseria
 use super::meta::ResponseMeta;
 use super::options::CallOptions;
 use super::serde_util::{Extra, null_default, opt_stringish, string_enum, stringish};
+use super::setters::{extra_body_setter, setters};
 use super::usage::Usage;
 
 string_enum! {
@@ -848,19 +849,6 @@ pub struct ChatRequest {
     #[serde(skip)]
     pub options: CallOptions,
 }
-
-macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident : $ty:ty),* $(,)?) => {$(
-        $(#[$doc])*
-        #[must_use = "setters return the changed request; use it"]
-        pub fn $name(mut self, value: $ty) -> Self {
-            self.$name = Some(value.into());
-            self
-        }
-    )*};
-}
-pub(crate) use setters;
-
 impl ChatRequest {
     /// A request for `model` with `messages`.
     pub fn new(model: impl Into<String>, messages: Vec<Message>) -> ChatRequest {
@@ -936,20 +924,16 @@ impl ChatRequest {
         web_search_options: Value,
     }
 
-    /// Merges vendor-specific fields into the body (an object's keys are added at the top level).
-    ///
-    /// ```
-    /// use litellm::{ChatRequest, Message};
-    /// let req = ChatRequest::new("openai/gpt-4o", vec![Message::user("hi")])
-    ///     .extra_body(serde_json::json!({"top_k": 40}));
-    /// assert_eq!(serde_json::to_value(&req).unwrap()["top_k"], 40);
-    /// ```
-    #[must_use = "setters return the changed request; use it"]
-    pub fn extra_body(mut self, fields: Value) -> Self {
-        if let Value::Object(map) = fields {
-            self.extra_body.extend(map);
-        }
-        self
+    extra_body_setter! {
+        /// Merges vendor-specific fields into the body (an object's keys are added at the top
+        /// level).
+        ///
+        /// ```
+        /// use litellm::{ChatRequest, Message};
+        /// let req = ChatRequest::new("openai/gpt-4o", vec![Message::user("hi")])
+        ///     .extra_body(serde_json::json!({"top_k": 40}));
+        /// assert_eq!(serde_json::to_value(&req).unwrap()["top_k"], 40);
+        /// ```
     }
 
     /// Adds one message.

@@ -8,6 +8,7 @@ use super::from_text::from_text;
 use super::meta::ResponseMeta;
 use super::options::CallOptions;
 use super::serde_util::{Extra, index, null_default, stringish, timestamp};
+use super::setters::{extra_body_setter, setters};
 use super::usage::Usage;
 
 /// The prompt of a text completion.
@@ -141,7 +142,7 @@ impl TextCompletionRequest {
         }
     }
 
-    super::chat::setters! {
+    setters! {
         /// Sets `suffix`.
         suffix: impl Into<String>,
         /// Sets `max_tokens`.
@@ -172,13 +173,8 @@ impl TextCompletionRequest {
         user: impl Into<String>,
     }
 
-    /// Merges vendor-specific fields into the body.
-    #[must_use = "setters return the changed request; use it"]
-    pub fn extra_body(mut self, fields: Value) -> Self {
-        if let Value::Object(map) = fields {
-            self.extra_body.extend(map);
-        }
-        self
+    extra_body_setter! {
+        /// Merges vendor-specific fields into the body.
     }
 
     super::options::call_option_setters!();
