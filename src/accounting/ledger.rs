@@ -48,6 +48,7 @@ use serde::Serialize;
 use crate::clock::now_ms;
 use crate::error::{Error, ErrorKind, Result};
 use crate::router::state::{LimitCounter, MemoryStore, StateStore, TotalCounters};
+use crate::types::setters::setters;
 
 /// What a total is kept per.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -404,38 +405,22 @@ impl CallKeys {
         }
     }
 
-    /// Sets the user.
-    #[must_use = "returns the changed keys; use it"]
-    pub fn user(mut self, user: impl Into<String>) -> Self {
-        self.user = Some(user.into());
-        self
-    }
-
-    /// Sets the key.
-    #[must_use = "returns the changed keys; use it"]
-    pub fn key(mut self, key: impl Into<String>) -> Self {
-        self.key = Some(key.into());
-        self
+    setters! {
+        must_use = "returns the changed keys; use it";
+        /// Sets the user.
+        user: impl Into<String>,
+        /// Sets the key.
+        key: impl Into<String>,
+        /// Sets the deployment.
+        deployment: impl Into<String>,
+        /// Sets the provider.
+        provider: impl Into<String>,
     }
 
     /// Adds a tag.
     #[must_use = "returns the changed keys; use it"]
     pub fn tag(mut self, tag: impl Into<String>) -> Self {
         self.tags.push(tag.into());
-        self
-    }
-
-    /// Sets the deployment.
-    #[must_use = "returns the changed keys; use it"]
-    pub fn deployment(mut self, id: impl Into<String>) -> Self {
-        self.deployment = Some(id.into());
-        self
-    }
-
-    /// Sets the provider.
-    #[must_use = "returns the changed keys; use it"]
-    pub fn provider(mut self, p: impl Into<String>) -> Self {
-        self.provider = Some(p.into());
         self
     }
 }

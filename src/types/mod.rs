@@ -8,7 +8,7 @@
 mod from_text;
 pub(crate) mod map_de;
 pub(crate) mod serde_util;
-mod setters;
+pub(crate) mod setters;
 
 pub mod chat;
 pub mod embedding;

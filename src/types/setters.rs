@@ -1,16 +1,23 @@
-//! The builder setters the request types share: one per optional body field, and
-//! `extra_body`.
+//! The builder setters the request types share (one per optional body field, and
+//! `extra_body`); other builders (deployments, metadata) use the first too.
 
-/// One setter per optional body field: `name(value)` stores `Some(value.into())`.
+/// One setter per optional field: `name(value)` stores `Some(value.into())` and returns the
+/// changed value, `#[must_use]` with the message given (by default the requests' own).
 macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident : $ty:ty),* $(,)?) => {$(
+    (must_use = $msg:literal; $($(#[$doc:meta])* $name:ident : $ty:ty),* $(,)?) => {$(
         $(#[$doc])*
-        #[must_use = "setters return the changed request; use it"]
+        #[must_use = $msg]
         pub fn $name(mut self, value: $ty) -> Self {
             self.$name = Some(value.into());
             self
         }
     )*};
+    ($($(#[$doc:meta])* $name:ident : $ty:ty),* $(,)?) => {
+        $crate::types::setters::setters! {
+            must_use = "setters return the changed request; use it";
+            $($(#[$doc])* $name: $ty,)*
+        }
+    };
 }
 pub(crate) use setters;
 
