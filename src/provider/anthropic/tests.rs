@@ -838,9 +838,10 @@ fn error_bodies_and_garbage() {
 // ---------------------------------------------------------------------------------------------
 // Stream.
 
-fn ev(event: &str, data: Value) -> SseEvent {
+/// An event as Anthropic sends it: named after its data's `type`.
+fn ev(data: Value) -> SseEvent {
     SseEvent {
-        event: event.into(),
+        event: data["type"].as_str().unwrap_or_default().into(),
         data: data.to_string(),
     }
 }
@@ -859,14 +860,13 @@ fn run(plan: Plan, events: Vec<SseEvent>) -> (Vec<ChatChunk>, Result<bool>) {
 
 fn start(usage: Value) -> SseEvent {
     ev(
-        "message_start",
         json!({"type":"message_start","message":{"id":"msg_s","type":"message","role":"assistant",
             "model":"claude-x","content":[],"stop_reason":null,"usage":usage}}),
     )
 }
 
 fn stop() -> SseEvent {
-    ev("message_stop", json!({"type":"message_stop"}))
+    ev(json!({"type":"message_stop"}))
 }
 
 #[test]
@@ -928,59 +928,37 @@ fn parallel_tool_call_stream_uses_a_running_index() {
         vec![
             start(json!({"input_tokens":377,"output_tokens":1})),
             ev(
-                "content_block_start",
                 json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}),
             ),
             ev(
-                "content_block_delta",
                 json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Checking."}}),
             ),
+            ev(json!({"type":"content_block_stop","index":0})),
             ev(
-                "content_block_stop",
-                json!({"type":"content_block_stop","index":0}),
-            ),
-            ev(
-                "content_block_start",
                 json!({"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_a","name":"get_weather","input":{}}}),
             ),
             ev(
-                "content_block_delta",
                 json!({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":""}}),
             ),
             ev(
-                "content_block_delta",
                 json!({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"city\": \"P"}}),
             ),
             ev(
-                "content_block_delta",
                 json!({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"aris\"}"}}),
             ),
+            ev(json!({"type":"content_block_stop","index":1})),
             ev(
-                "content_block_stop",
-                json!({"type":"content_block_stop","index":1}),
-            ),
-            ev(
-                "content_block_start",
                 json!({"type":"content_block_start","index":2,"content_block":{"type":"tool_use","id":"toolu_b","name":"get_time","input":{}}}),
             ),
             ev(
-                "content_block_delta",
                 json!({"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":""}}),
             ),
+            ev(json!({"type":"content_block_stop","index":2})),
             ev(
-                "content_block_stop",
-                json!({"type":"content_block_stop","index":2}),
-            ),
-            ev(
-                "content_block_start",
                 json!({"type":"content_block_start","index":3,"content_block":{"type":"tool_use","id":"toolu_c","name":"whole","input":{"x":1}}}),
             ),
+            ev(json!({"type":"content_block_stop","index":3})),
             ev(
-                "content_block_stop",
-                json!({"type":"content_block_stop","index":3}),
-            ),
-            ev(
-                "message_delta",
                 json!({"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":65}}),
             ),
             stop(),
@@ -1019,43 +997,27 @@ fn thinking_stream_keeps_the_signature() {
         vec![
             start(json!({"input_tokens":10,"output_tokens":1})),
             ev(
-                "content_block_start",
                 json!({"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}}),
             ),
             ev(
-                "content_block_delta",
                 json!({"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Let me "}}),
             ),
             ev(
-                "content_block_delta",
                 json!({"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"think."}}),
             ),
             ev(
-                "content_block_delta",
                 json!({"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"EvQB"}}),
             ),
+            ev(json!({"type":"content_block_stop","index":0})),
             ev(
-                "content_block_stop",
-                json!({"type":"content_block_stop","index":0}),
-            ),
-            ev(
-                "content_block_start",
                 json!({"type":"content_block_start","index":1,"content_block":{"type":"redacted_thinking","data":"opaque"}}),
             ),
+            ev(json!({"type":"content_block_stop","index":1})),
             ev(
-                "content_block_stop",
-                json!({"type":"content_block_stop","index":1}),
-            ),
-            ev(
-                "content_block_start",
                 json!({"type":"content_block_start","index":2,"content_block":{"type":"text","text":"4"}}),
             ),
+            ev(json!({"type":"content_block_stop","index":2})),
             ev(
-                "content_block_stop",
-                json!({"type":"content_block_stop","index":2}),
-            ),
-            ev(
-                "message_delta",
                 json!({"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":30}}),
             ),
             stop(),
@@ -1092,23 +1054,16 @@ fn json_tool_stream_becomes_text() {
         vec![
             start(json!({"input_tokens":1,"output_tokens":1})),
             ev(
-                "content_block_start",
                 json!({"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t","name":JSON_TOOL_NAME,"input":{}}}),
             ),
             ev(
-                "content_block_delta",
                 json!({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\"c\":"}}),
             ),
             ev(
-                "content_block_delta",
                 json!({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"\"red\"}"}}),
             ),
+            ev(json!({"type":"content_block_stop","index":0})),
             ev(
-                "content_block_stop",
-                json!({"type":"content_block_stop","index":0}),
-            ),
-            ev(
-                "message_delta",
                 json!({"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":3}}),
             ),
             stop(),
@@ -1146,7 +1101,6 @@ fn error_events_truncation_and_odd_events() {
         let (_, end) = run(
             Plan::default(),
             vec![ev(
-                "error",
                 json!({"type":"error","error":{"type":ty,"message":"m"}}),
             )],
         );
@@ -1173,11 +1127,9 @@ fn error_events_truncation_and_odd_events() {
         vec![
             start(json!({"input_tokens":1,"output_tokens":1})),
             ev(
-                "content_block_delta",
                 json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}),
             ),
             ev(
-                "message_delta",
                 json!({"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":2}}),
             ),
         ],
@@ -1191,20 +1143,16 @@ fn error_events_truncation_and_odd_events() {
             start(json!({"input_tokens":43,"output_tokens":1})),
             start(json!({"input_tokens":43,"output_tokens":1})),
             ev(
-                "content_block_start",
                 json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}),
             ),
             ev(
-                "content_block_delta",
                 json!({"type":"content_block_delta","index":0,"delta":{"type":"citations_delta","citation":{}}}),
             ),
-            ev("future_event", json!({"type":"future_event"})),
+            ev(json!({"type":"future_event"})),
             ev(
-                "message_delta",
                 json!({"type":"message_delta","delta":{"stop_reason":"max_tokens"},"usage":{"input_tokens":61,"output_tokens":2}}),
             ),
             ev(
-                "message_delta",
                 json!({"type":"message_delta","delta":{"stop_reason":"max_tokens"},"usage":{"output_tokens":3}}),
             ),
             raw("message_stop", ""),
