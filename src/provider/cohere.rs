@@ -128,7 +128,7 @@ impl Provider for Cohere {
     }
 
     async fn chat(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatResponse> {
-        let body = to_vec(&chat_body(req, &cx.model, false, cx)?)?;
+        let body = http::json_body(&chat_body(req, &cx.model, false, cx)?)?;
         let url = cohere_url(cx.require_api_base()?, "chat");
         let headers = http::json_headers(cx, Auth::Bearer(cx.require_api_key()?), false)?;
         let resp = http::send(cx, HttpRequest { url, headers, body }).await?;
@@ -140,7 +140,7 @@ impl Provider for Cohere {
     }
 
     async fn chat_stream(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatStream> {
-        let body = to_vec(&chat_body(req, &cx.model, true, cx)?)?;
+        let body = http::json_body(&chat_body(req, &cx.model, true, cx)?)?;
         let url = cohere_url(cx.require_api_base()?, "chat");
         let headers = http::json_headers(cx, Auth::Bearer(cx.require_api_key()?), true)?;
         let resp = http::send(cx, HttpRequest { url, headers, body }).await?;
@@ -164,7 +164,7 @@ impl Provider for Cohere {
     }
 
     async fn embed(&self, req: &EmbeddingRequest, cx: &CallContext) -> Result<EmbeddingResponse> {
-        let body = to_vec(&embed_body(req, &cx.model, cx)?)?;
+        let body = http::json_body(&embed_body(req, &cx.model, cx)?)?;
         let url = cohere_url(cx.require_api_base()?, "embed");
         let headers = http::json_headers(cx, Auth::Bearer(cx.require_api_key()?), false)?;
         let resp = http::send(cx, HttpRequest { url, headers, body }).await?;
@@ -172,17 +172,8 @@ impl Provider for Cohere {
             r.embeddings.is_null()
         })
         .await?;
-        let mut out = embed_response(parsed, &cx.model).map_err(|e| http::finish_error(cx, e))?;
-        out.check_against(&req.input)
-            .map_err(|e| http::finish_error(cx, e))?;
-        out.meta.request_id = rid;
-        Ok(out)
+        super::embedding_answer(cx, req, embed_response(parsed, &cx.model), rid)
     }
-}
-
-fn to_vec(v: &Value) -> Result<Vec<u8>> {
-    serde_json::to_vec(v)
-        .map_err(|e| Error::bad_request(format!("could not serialize the request: {e}")))
 }
 
 fn is_json(resp: &reqwest::Response) -> bool {

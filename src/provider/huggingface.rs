@@ -345,12 +345,8 @@ impl Provider for HuggingFace {
         let resp = http::send(cx, HttpRequest { url, headers, body }).await?;
         let rid = super::error_map::request_id(resp.headers());
         let bytes = http::read_body(cx, resp).await?;
-        let mut out = feature_extraction_response(&bytes, &cx.model)
-            .map_err(|e| http::finish_error(cx, e))?;
-        out.check_against(&req.input)
-            .map_err(|e| http::finish_error(cx, e))?;
-        out.meta.request_id = rid;
-        Ok(out)
+        let decoded = feature_extraction_response(&bytes, &cx.model);
+        super::embedding_answer(cx, req, decoded, rid)
     }
 }
 
@@ -376,8 +372,7 @@ pub(crate) fn feature_extraction_body(req: &EmbeddingRequest, cx: &CallContext) 
     for (k, v) in &req.extra_body {
         body.insert(k.clone(), v.clone());
     }
-    serde_json::to_vec(&body)
-        .map_err(|e| Error::bad_request(format!("could not serialize the request: {e}")))
+    http::json_body(&body)
 }
 
 /// Decodes a feature-extraction answer: one vector per input (`[[…], …]`), or one vector for

@@ -188,6 +188,22 @@ pub(crate) fn text_to_chat(req: &TextCompletionRequest, cx: &CallContext) -> Res
     Ok(chat)
 }
 
+/// Finishes an embeddings answer a provider decoded, with the vendor's request id: a decoding
+/// error, or vectors that do not fit the input, gets provider and model and loses the key (as
+/// every error of a call); the vectors are put in input order and the request id recorded.
+pub(crate) fn embedding_answer(
+    cx: &CallContext,
+    req: &EmbeddingRequest,
+    decoded: Result<EmbeddingResponse>,
+    request_id: Option<String>,
+) -> Result<EmbeddingResponse> {
+    let mut out = decoded.map_err(|e| http::finish_error(cx, e))?;
+    out.check_against(&req.input)
+        .map_err(|e| http::finish_error(cx, e))?;
+    out.meta.request_id = request_id;
+    Ok(out)
+}
+
 /// Turns a chat response into a text completion response.
 pub(crate) fn chat_to_text(resp: ChatResponse) -> TextCompletionResponse {
     TextCompletionResponse {

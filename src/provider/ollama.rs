@@ -116,7 +116,7 @@ impl Provider for Ollama {
     }
 
     async fn chat(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatResponse> {
-        let body = to_vec(&chat_body(req, &cx.model, false, cx)?)?;
+        let body = http::json_body(&chat_body(req, &cx.model, false, cx)?)?;
         let url = ollama_url(cx.require_api_base()?, "chat");
         let headers = http::json_headers(cx, auth(cx), false)?;
         let resp = http::send(cx, HttpRequest { url, headers, body }).await?;
@@ -128,7 +128,7 @@ impl Provider for Ollama {
     }
 
     async fn chat_stream(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatStream> {
-        let body = to_vec(&chat_body(req, &cx.model, true, cx)?)?;
+        let body = http::json_body(&chat_body(req, &cx.model, true, cx)?)?;
         let url = ollama_url(cx.require_api_base()?, "chat");
         let headers = http::json_headers(cx, auth(cx), true)?;
         let resp = http::send(cx, HttpRequest { url, headers, body }).await?;
@@ -160,7 +160,7 @@ impl Provider for Ollama {
     }
 
     async fn embed(&self, req: &EmbeddingRequest, cx: &CallContext) -> Result<EmbeddingResponse> {
-        let body = to_vec(&embed_body(req, &cx.model, cx)?)?;
+        let body = http::json_body(&embed_body(req, &cx.model, cx)?)?;
         let url = ollama_url(cx.require_api_base()?, "embed");
         let headers = http::json_headers(cx, auth(cx), false)?;
         let resp = http::send(cx, HttpRequest { url, headers, body }).await?;
@@ -168,17 +168,8 @@ impl Provider for Ollama {
             r.embeddings.is_empty()
         })
         .await?;
-        let mut out = embed_response(parsed, &cx.model).map_err(|e| http::finish_error(cx, e))?;
-        out.check_against(&req.input)
-            .map_err(|e| http::finish_error(cx, e))?;
-        out.meta.request_id = rid;
-        Ok(out)
+        super::embedding_answer(cx, req, embed_response(parsed, &cx.model), rid)
     }
-}
-
-fn to_vec(v: &Value) -> Result<Vec<u8>> {
-    serde_json::to_vec(v)
-        .map_err(|e| Error::bad_request(format!("could not serialize the request: {e}")))
 }
 
 // ---------------------------------------------------------------------------------------------

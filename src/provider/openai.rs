@@ -260,12 +260,9 @@ pub(crate) async fn embed(
     let body = patched_body(req, model)?;
     let headers = http::json_headers(cx, auth, false)?;
     let resp = http::send(cx, HttpRequest { url, headers, body }).await?;
-    let (mut out, rid) =
+    let (out, rid) =
         http::read_answer(cx, resp, "data", |r: &EmbeddingResponse| r.data.is_empty()).await?;
-    out.check_against(&req.input)
-        .map_err(|e| http::finish_error(cx, e))?;
-    out.meta.request_id = rid;
-    Ok(out)
+    super::embedding_answer(cx, req, Ok(out), rid)
 }
 
 pub(crate) async fn text_completion(
@@ -294,15 +291,13 @@ pub(crate) async fn text_completion(
 
 /// Serializes a request with its `model` replaced and streaming fields removed.
 fn patched_body<T: Serialize>(req: &T, model: &str) -> Result<Vec<u8>> {
-    let mut v = serde_json::to_value(req)
-        .map_err(|e| Error::bad_request(format!("could not serialize the request: {e}")))?;
+    let mut v = serde_json::to_value(req).map_err(http::unserializable)?;
     if let Value::Object(map) = &mut v {
         map.insert("model".to_string(), Value::String(model.to_string()));
         map.remove("stream");
         map.remove("stream_options");
     }
-    serde_json::to_vec(&v)
-        .map_err(|e| Error::bad_request(format!("could not serialize the request: {e}")))
+    http::json_body(&v)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -324,7 +319,7 @@ pub fn chat_body(req: &ChatRequest, model: &str, stream: bool, quirks: &Quirks) 
         quirks,
     }
     .serialize(&mut ser)
-    .map_err(|e| Error::bad_request(format!("could not serialize the request: {e}")))?;
+    .map_err(http::unserializable)?;
     Ok(out)
 }
 

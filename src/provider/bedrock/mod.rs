@@ -325,11 +325,6 @@ fn build_request(
     Ok(HttpRequest { url, headers, body })
 }
 
-fn to_json(v: &Value) -> Result<Vec<u8>> {
-    serde_json::to_vec(v)
-        .map_err(|e| Error::bad_request(format!("could not serialize the request: {e}")))
-}
-
 fn decode_json(cx: &CallContext, body: &[u8]) -> Result<Value> {
     serde_json::from_slice(body).map_err(|e| {
         let snippet = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
@@ -350,8 +345,8 @@ async fn post(
     body: &Value,
     accept: &'static str,
 ) -> Result<reqwest::Response> {
-    let req =
-        build_request(cx, url, to_json(body)?, accept).map_err(|e| http::finish_error(cx, e))?;
+    let req = build_request(cx, url, http::json_body(body)?, accept)
+        .map_err(|e| http::finish_error(cx, e))?;
     http::send(cx, req).await.map_err(refine_error)
 }
 

@@ -483,14 +483,9 @@ impl Provider for Gemini {
         let (method, body) =
             embed::gemini_embed_body(req, cx).map_err(|e| http::finish_error(cx, e))?;
         let url = self.url(cx, method, false)?;
-        let body = serde_json::to_vec(&body)
-            .map_err(|e| Error::bad_request(format!("could not serialize the request: {e}")))?;
+        let body = http::json_body(&body)?;
         let (v, rid) = post_json(cx, url, Auth::Header("x-goog-api-key", key), body).await?;
-        let mut out =
-            embed::gemini_embed_response(&v, &cx.model).map_err(|e| http::finish_error(cx, e))?;
-        out.check_against(&req.input)?;
-        out.meta.request_id = rid;
-        Ok(out)
+        super::embedding_answer(cx, req, embed::gemini_embed_response(&v, &cx.model), rid)
     }
 }
 
@@ -588,14 +583,9 @@ impl Provider for VertexAi {
         let url = self.url(cx, "predict", false)?;
         let auth = self.auth(cx)?;
         let body = embed::vertex_embed_body(req, cx).map_err(|e| http::finish_error(cx, e))?;
-        let body = serde_json::to_vec(&body)
-            .map_err(|e| Error::bad_request(format!("could not serialize the request: {e}")))?;
+        let body = http::json_body(&body)?;
         let (v, rid) = post_json(cx, url, auth, body).await?;
-        let mut out =
-            embed::vertex_embed_response(&v, &cx.model).map_err(|e| http::finish_error(cx, e))?;
-        out.check_against(&req.input)?;
-        out.meta.request_id = rid;
-        Ok(out)
+        super::embedding_answer(cx, req, embed::vertex_embed_response(&v, &cx.model), rid)
     }
 }
 
