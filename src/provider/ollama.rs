@@ -604,14 +604,7 @@ pub(crate) fn parse_rfc3339(s: &str) -> Option<i64> {
         }
         _ => return None,
     };
-    // days from civil (proleptic Gregorian), Howard Hinnant's algorithm
-    let y = if mo <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days = crate::clock::days_from_civil(y, mo as u32, d as u32);
     Some(days * 86_400 + h * 3600 + mi * 60 + se - offset)
 }
 
