@@ -146,7 +146,7 @@ impl Provider for Cohere {
         let resp = http::send(cx, HttpRequest { url, headers, body }).await?;
         let mut meta = ResponseMeta::new(cx.provider.clone(), cx.model.clone());
         meta.request_id = request_id(resp.headers());
-        if is_json(&resp) {
+        if http::is_json(&resp) {
             // A server (or mock) that answered the stream request with one JSON body.
             let body = http::read_body(cx, resp).await?;
             let chunks = json_answer_to_chunks(cx, &body)?;
@@ -174,13 +174,6 @@ impl Provider for Cohere {
         .await?;
         super::embedding_answer(cx, req, embed_response(parsed, &cx.model), rid)
     }
-}
-
-fn is_json(resp: &reqwest::Response) -> bool {
-    resp.headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json"))
 }
 
 // ---------------------------------------------------------------------------------------------

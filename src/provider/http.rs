@@ -150,6 +150,15 @@ fn parsed_url(url: &str) -> Result<reqwest::Url> {
     Ok(parsed)
 }
 
+/// Whether the answer is JSON (`Content-Type: application/json…`): a streaming call answered
+/// with one whole body (a proxy or mock that ignored `stream: true`).
+pub(crate) fn is_json(resp: &reqwest::Response) -> bool {
+    resp.headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"))
+}
+
 /// Serializes a request body as JSON; a value that cannot be serialized is `BadRequest`.
 pub(crate) fn json_body<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
     serde_json::to_vec(value).map_err(unserializable)

@@ -134,12 +134,7 @@ impl Provider for Ollama {
         let resp = http::send(cx, HttpRequest { url, headers, body }).await?;
         let mut meta = ResponseMeta::new(cx.provider.clone(), cx.model.clone());
         meta.request_id = request_id(resp.headers());
-        let is_json = resp
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/json"));
-        if is_json {
+        if http::is_json(&resp) {
             // One JSON body (a proxy that ignored `stream: true`): replayed as chunks.
             let body = http::read_body(cx, resp).await?;
             let parsed =

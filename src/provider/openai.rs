@@ -224,12 +224,7 @@ pub(crate) async fn chat_stream(
     let resp = http::send(cx, HttpRequest { url, headers, body }).await?;
     let mut meta = ResponseMeta::new(cx.provider.clone(), cx.model.clone());
     meta.request_id = super::error_map::request_id(resp.headers());
-    let is_json = resp
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json"));
-    if is_json {
+    if http::is_json(&resp) {
         // The server ignored `stream: true` and answered with one JSON body.
         let body = http::read_body(cx, resp).await?;
         let mut whole = http::decode_answer(cx, &body, "choices", |r: &ChatResponse| {

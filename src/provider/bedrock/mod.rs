@@ -387,12 +387,7 @@ impl Provider for Bedrock {
         let rid = request_id(resp.headers());
         let mut meta = ResponseMeta::new(cx.provider.clone(), cx.model.clone());
         meta.request_id = rid.clone();
-        let is_json = resp
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/json"));
-        if is_json {
+        if http::is_json(&resp) {
             // Not a stream: a whole Converse answer (a proxy or test double), replayed.
             let bytes = http::read_body(cx, resp).await?;
             let v = decode_json(cx, &bytes)?;

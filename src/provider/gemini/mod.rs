@@ -388,12 +388,7 @@ async fn chat_stream(
         .map_err(refine)?;
     let mut meta = ResponseMeta::new(cx.provider.clone(), cx.model.clone());
     meta.request_id = request_id(resp.headers());
-    let is_json = resp
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json"));
-    if is_json {
+    if http::is_json(&resp) {
         // One JSON answer (a server that does not stream, or the array form): decode it whole.
         let bytes = http::read_body(cx, resp).await?;
         let v = serde_json::from_slice::<Value>(&bytes).map_err(|e| invalid_json(cx, e, &bytes))?;
