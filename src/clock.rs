@@ -9,6 +9,9 @@
 //! clock first cannot shift it for every other runtime of the process (the cause of a budget
 //! test that failed in 40 % of parallel runs). Within a paused runtime, time moves only as
 //! that runtime's clock is advanced, so tests can step through minutes and periods.
+//!
+//! It also converts days since the epoch to and from UTC calendar dates (budget periods,
+//! SigV4 dates, RFC 3339 timestamps).
 
 use std::sync::OnceLock;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -41,6 +44,32 @@ pub(crate) fn now_ms() -> u64 {
 /// `ms` (Unix milliseconds) as a `SystemTime`.
 pub(crate) fn system_time(ms: u64) -> SystemTime {
     UNIX_EPOCH + std::time::Duration::from_millis(ms)
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// (year, month, day) → days since 1970-01-01, proleptic Gregorian (the inverse of
+/// [`civil_from_days`]; `m` in 1–12).
+pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = m as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

@@ -451,6 +451,22 @@ fn seconds(key: &str, v: Option<f64>) -> Result<Option<Duration>> {
     }
 }
 
+/// A per-error-class policy (`retry_policy`, `allowed_fails_policy`) from its entries, each
+/// key read by `set` (the policy's `set_litellm`); an unknown key is an error.
+fn policy<P: Default>(
+    key: &str,
+    entries: BTreeMap<String, u32>,
+    set: fn(&mut P, &str, u32) -> bool,
+) -> Result<P> {
+    let mut policy = P::default();
+    for (k, n) in entries {
+        if !set(&mut policy, &k, n) {
+            return Err(config_error(format!("{key}: unknown error class '{k}'")));
+        }
+    }
+    Ok(policy)
+}
+
 fn chains(
     key: &str,
     v: Option<Vec<HashMap<String, Vec<String>>>>,
@@ -1317,15 +1333,7 @@ fn apply(mut b: RouterBuilder, section: &str, s: Settings) -> Result<RouterBuild
         b = b.num_retries(n);
     }
     if let Some(p) = s.retry_policy {
-        let mut policy = RetryPolicy::new();
-        for (k, n) in p {
-            if !policy.set_litellm(&k, n) {
-                return Err(config_error(format!(
-                    "{}: unknown error class '{k}'",
-                    key("retry_policy")
-                )));
-            }
-        }
+        let policy = policy(&key("retry_policy"), p, RetryPolicy::set_litellm)?;
         b = b.retry_policy(policy);
     }
     if let Some(d) = seconds(&key("retry_after"), s.retry_after)? {
@@ -1335,15 +1343,11 @@ fn apply(mut b: RouterBuilder, section: &str, s: Settings) -> Result<RouterBuild
         b = b.allowed_fails(n);
     }
     if let Some(p) = s.allowed_fails_policy {
-        let mut policy = AllowedFailsPolicy::new();
-        for (k, n) in p {
-            if !policy.set_litellm(&k, n) {
-                return Err(config_error(format!(
-                    "{}: unknown error class '{k}'",
-                    key("allowed_fails_policy")
-                )));
-            }
-        }
+        let policy = policy(
+            &key("allowed_fails_policy"),
+            p,
+            AllowedFailsPolicy::set_litellm,
+        )?;
         b = b.allowed_fails_policy(policy);
     }
     if let Some(d) = seconds(&key("cooldown_time"), s.cooldown_time)? {

@@ -30,68 +30,127 @@ use std::time::Duration;
 /// A `Result` whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// The class of an [`Error`], named after Python LiteLLM's exception classes.
-#[non_exhaustive]
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ErrorKind {
+/// Declares [`ErrorKind`] and [`Error`] from one table: each row is a kind's docs, its variant,
+/// its stable snake_case name ([`ErrorKind::as_str`]) and the words `Display` shows for it.
+/// `Error` gets one variant per kind, in the same order.
+macro_rules! error_kinds {
+    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal, $label:literal;)*) => {
+        /// The class of an [`Error`], named after Python LiteLLM's exception classes.
+        #[non_exhaustive]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum ErrorKind {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl ErrorKind {
+            /// Every kind, in declaration order.
+            pub const ALL: [ErrorKind; [$($name),*].len()] = [$(ErrorKind::$variant),*];
+
+            /// A stable snake_case name, e.g. `"rate_limit"`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorKind::$variant => $name,)*
+                }
+            }
+
+            fn label(self) -> &'static str {
+                match self {
+                    $(ErrorKind::$variant => $label,)*
+                }
+            }
+        }
+
+        /// An error from any call of this crate. Each variant is one [`ErrorKind`]; all carry
+        /// [`ErrorDetails`].
+        #[non_exhaustive]
+        pub enum Error {
+            $(#[doc = concat!("See [`ErrorKind::", stringify!($variant), "`].")]
+            $variant(Box<ErrorDetails>),)*
+        }
+
+        impl Error {
+            /// Creates an error of `kind` with a message.
+            pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+                let details = Box::new(ErrorDetails { message: message.into(), ..Default::default() });
+                Error::from_details(kind, details)
+            }
+
+            /// Creates an error of `kind` from complete details.
+            pub fn from_details(kind: ErrorKind, details: Box<ErrorDetails>) -> Error {
+                match kind {
+                    $(ErrorKind::$variant => Error::$variant(details),)*
+                }
+            }
+
+            /// The class of this error.
+            pub fn kind(&self) -> ErrorKind {
+                match self {
+                    $(Error::$variant(_) => ErrorKind::$variant,)*
+                }
+            }
+
+            /// Everything known about this error.
+            pub fn details(&self) -> &ErrorDetails {
+                match self {
+                    $(Error::$variant(d) => d,)*
+                }
+            }
+
+            /// Mutable access to the details.
+            pub fn details_mut(&mut self) -> &mut ErrorDetails {
+                match self {
+                    $(Error::$variant(d) => d,)*
+                }
+            }
+
+            /// Turns this error into another kind, keeping every detail.
+            pub fn with_kind(self, kind: ErrorKind) -> Error {
+                match self {
+                    $(Error::$variant(d) => Error::from_details(kind, d),)*
+                }
+            }
+        }
+    };
+}
+
+error_kinds! {
     /// The request is invalid (HTTP 400, 413, unknown model prefix, bad parameters).
-    BadRequest,
+    BadRequest = "bad_request", "bad request";
     /// The API key is missing or was rejected (HTTP 401, Cohere 498).
-    Authentication,
+    Authentication = "authentication", "authentication failed";
     /// The key is valid but may not do this (HTTP 403, 402 billing).
-    PermissionDenied,
+    PermissionDenied = "permission_denied", "permission denied";
     /// The model, deployment or route does not exist (HTTP 404).
-    NotFound,
+    NotFound = "not_found", "not found";
     /// The call took longer than its timeout, or the vendor said so (HTTP 408, idle stream).
-    Timeout,
+    Timeout = "timeout", "timed out";
     /// The vendor understood the request but rejected its content (HTTP 422).
-    UnprocessableEntity,
+    UnprocessableEntity = "unprocessable_entity", "unprocessable entity";
     /// Too many requests or tokens (HTTP 429); see [`Error::retry_after`].
-    RateLimit,
+    RateLimit = "rate_limit", "rate limited";
     /// The prompt does not fit the model's context window.
-    ContextWindowExceeded,
+    ContextWindowExceeded = "context_window_exceeded", "context window exceeded";
     /// The vendor's safety system refused the prompt or the answer.
-    ContentPolicyViolation,
+    ContentPolicyViolation = "content_policy_violation", "content policy violation";
     /// The vendor failed (HTTP 500, 409, 424 and other 5xx not listed under ServiceUnavailable).
-    InternalServer,
+    InternalServer = "internal_server", "internal server error";
     /// The vendor is overloaded or down (HTTP 502, 503, 504, 529).
-    ServiceUnavailable,
+    ServiceUnavailable = "service_unavailable", "service unavailable";
     /// The connection failed or broke (DNS, TCP, TLS, a stream cut off).
-    ApiConnection,
+    ApiConnection = "api_connection", "connection error";
     /// The vendor answered with something that cannot be decoded.
-    InvalidResponse,
+    InvalidResponse = "invalid_response", "invalid response";
     /// The provider cannot do what was asked (an endpoint or parameter it lacks).
-    Unsupported,
+    Unsupported = "unsupported", "unsupported";
     /// A spending budget would be exceeded; no call was made.
-    BudgetExceeded,
+    BudgetExceeded = "budget_exceeded", "budget exceeded";
     /// Every deployment of a model group is cooling down or at its limits.
-    NoDeploymentAvailable,
+    NoDeploymentAvailable = "no_deployment_available", "no deployment available";
     /// The configuration is invalid (missing api_base, bad setting).
-    Config,
+    Config = "config", "configuration error";
 }
 
 impl ErrorKind {
-    /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 17] = [
-        ErrorKind::BadRequest,
-        ErrorKind::Authentication,
-        ErrorKind::PermissionDenied,
-        ErrorKind::NotFound,
-        ErrorKind::Timeout,
-        ErrorKind::UnprocessableEntity,
-        ErrorKind::RateLimit,
-        ErrorKind::ContextWindowExceeded,
-        ErrorKind::ContentPolicyViolation,
-        ErrorKind::InternalServer,
-        ErrorKind::ServiceUnavailable,
-        ErrorKind::ApiConnection,
-        ErrorKind::InvalidResponse,
-        ErrorKind::Unsupported,
-        ErrorKind::BudgetExceeded,
-        ErrorKind::NoDeploymentAvailable,
-        ErrorKind::Config,
-    ];
-
     /// True for the transient kinds worth retrying: Timeout, RateLimit, ApiConnection,
     /// InternalServer, ServiceUnavailable and NoDeploymentAvailable.
     pub fn is_retryable(self) -> bool {
@@ -115,29 +174,6 @@ impl ErrorKind {
         )
     }
 
-    /// A stable snake_case name, e.g. `"rate_limit"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::BadRequest => "bad_request",
-            ErrorKind::Authentication => "authentication",
-            ErrorKind::PermissionDenied => "permission_denied",
-            ErrorKind::NotFound => "not_found",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::UnprocessableEntity => "unprocessable_entity",
-            ErrorKind::RateLimit => "rate_limit",
-            ErrorKind::ContextWindowExceeded => "context_window_exceeded",
-            ErrorKind::ContentPolicyViolation => "content_policy_violation",
-            ErrorKind::InternalServer => "internal_server",
-            ErrorKind::ServiceUnavailable => "service_unavailable",
-            ErrorKind::ApiConnection => "api_connection",
-            ErrorKind::InvalidResponse => "invalid_response",
-            ErrorKind::Unsupported => "unsupported",
-            ErrorKind::BudgetExceeded => "budget_exceeded",
-            ErrorKind::NoDeploymentAvailable => "no_deployment_available",
-            ErrorKind::Config => "config",
-        }
-    }
-
     /// The kind an HTTP error status stands for, before the body is read.
     ///
     /// ```
@@ -158,28 +194,6 @@ impl ErrorKind {
             409 | 424 | 500..=599 => ErrorKind::InternalServer,
             _ if status >= 500 => ErrorKind::InternalServer,
             _ => ErrorKind::BadRequest,
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            ErrorKind::BadRequest => "bad request",
-            ErrorKind::Authentication => "authentication failed",
-            ErrorKind::PermissionDenied => "permission denied",
-            ErrorKind::NotFound => "not found",
-            ErrorKind::Timeout => "timed out",
-            ErrorKind::UnprocessableEntity => "unprocessable entity",
-            ErrorKind::RateLimit => "rate limited",
-            ErrorKind::ContextWindowExceeded => "context window exceeded",
-            ErrorKind::ContentPolicyViolation => "content policy violation",
-            ErrorKind::InternalServer => "internal server error",
-            ErrorKind::ServiceUnavailable => "service unavailable",
-            ErrorKind::ApiConnection => "connection error",
-            ErrorKind::InvalidResponse => "invalid response",
-            ErrorKind::Unsupported => "unsupported",
-            ErrorKind::BudgetExceeded => "budget exceeded",
-            ErrorKind::NoDeploymentAvailable => "no deployment available",
-            ErrorKind::Config => "configuration error",
         }
     }
 }
@@ -253,97 +267,6 @@ impl fmt::Debug for ErrorDetails {
 
 /// Maximum number of bytes of a vendor body kept in [`ErrorDetails::body`].
 pub(crate) const MAX_ERROR_BODY: usize = 8 * 1024;
-
-macro_rules! error_enum {
-    ($($(#[$doc:meta])* $variant:ident),* $(,)?) => {
-        /// An error from any call of this crate. Each variant is one [`ErrorKind`]; all carry
-        /// [`ErrorDetails`].
-        #[non_exhaustive]
-        pub enum Error {
-            $($(#[$doc])* $variant(Box<ErrorDetails>),)*
-        }
-
-        impl Error {
-            /// Creates an error of `kind` with a message.
-            pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-                let details = Box::new(ErrorDetails { message: message.into(), ..Default::default() });
-                Error::from_details(kind, details)
-            }
-
-            /// Creates an error of `kind` from complete details.
-            pub fn from_details(kind: ErrorKind, details: Box<ErrorDetails>) -> Error {
-                match kind {
-                    $(ErrorKind::$variant => Error::$variant(details),)*
-                }
-            }
-
-            /// The class of this error.
-            pub fn kind(&self) -> ErrorKind {
-                match self {
-                    $(Error::$variant(_) => ErrorKind::$variant,)*
-                }
-            }
-
-            /// Everything known about this error.
-            pub fn details(&self) -> &ErrorDetails {
-                match self {
-                    $(Error::$variant(d) => d,)*
-                }
-            }
-
-            /// Mutable access to the details.
-            pub fn details_mut(&mut self) -> &mut ErrorDetails {
-                match self {
-                    $(Error::$variant(d) => d,)*
-                }
-            }
-
-            /// Turns this error into another kind, keeping every detail.
-            pub fn with_kind(self, kind: ErrorKind) -> Error {
-                match self {
-                    $(Error::$variant(d) => Error::from_details(kind, d),)*
-                }
-            }
-        }
-    };
-}
-
-error_enum! {
-    /// See [`ErrorKind::BadRequest`].
-    BadRequest,
-    /// See [`ErrorKind::Authentication`].
-    Authentication,
-    /// See [`ErrorKind::PermissionDenied`].
-    PermissionDenied,
-    /// See [`ErrorKind::NotFound`].
-    NotFound,
-    /// See [`ErrorKind::Timeout`].
-    Timeout,
-    /// See [`ErrorKind::UnprocessableEntity`].
-    UnprocessableEntity,
-    /// See [`ErrorKind::RateLimit`].
-    RateLimit,
-    /// See [`ErrorKind::ContextWindowExceeded`].
-    ContextWindowExceeded,
-    /// See [`ErrorKind::ContentPolicyViolation`].
-    ContentPolicyViolation,
-    /// See [`ErrorKind::InternalServer`].
-    InternalServer,
-    /// See [`ErrorKind::ServiceUnavailable`].
-    ServiceUnavailable,
-    /// See [`ErrorKind::ApiConnection`].
-    ApiConnection,
-    /// See [`ErrorKind::InvalidResponse`].
-    InvalidResponse,
-    /// See [`ErrorKind::Unsupported`].
-    Unsupported,
-    /// See [`ErrorKind::BudgetExceeded`].
-    BudgetExceeded,
-    /// See [`ErrorKind::NoDeploymentAvailable`].
-    NoDeploymentAvailable,
-    /// See [`ErrorKind::Config`].
-    Config,
-}
 
 impl Error {
     /// True when retrying the same call may succeed (see [`ErrorKind::is_retryable`]).

@@ -370,6 +370,7 @@ pub mod __bench {
     /// Decodes `body` as a server-sent-event stream fed in pieces of `piece` bytes (as a
     /// socket would deliver it) and returns the number of events and their data bytes.
     pub fn sse_decode(body: &[u8], piece: usize) -> (usize, usize) {
+        use crate::provider::framed::Framer;
         let mut dec = crate::provider::sse::SseDecoder::new(16 * 1024 * 1024);
         let mut out = std::collections::VecDeque::new();
         let (mut events, mut bytes) = (0, 0);

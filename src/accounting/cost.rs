@@ -46,7 +46,7 @@
 
 use std::time::SystemTime;
 
-use crate::types::{ChatResponse, EmbeddingResponse, TextCompletionResponse, Usage};
+use crate::types::{ChatResponse, EmbeddingResponse, ResponseMeta, TextCompletionResponse, Usage};
 
 use super::prices::{Mode, ModelPrice, PriceTable, TierPrice};
 
@@ -395,18 +395,12 @@ impl PriceTable {
     /// named it), else `resp.meta.model`, with `resp.meta.provider`; `resp.service_tier`
     /// selects flex/priority prices.
     pub fn completion_cost(&self, resp: &ChatResponse) -> Option<f64> {
-        if resp.meta.cache_hit {
-            return Some(0.0);
-        }
-        let usage = resp.usage.as_ref()?;
-        self.usage_cost(
-            Some(resp.meta.provider.as_str()),
+        self.answer_cost(
+            &resp.meta,
             &resp.model,
-            &resp.meta.model,
-            usage,
+            resp.usage.as_ref(),
             resp.service_tier.as_deref(),
         )
-        .map(|c| c.total())
     }
 
     /// Total cost of an embeddings response (input tokens × the model's input price); 0 for
@@ -429,16 +423,27 @@ impl PriceTable {
 
     /// Total cost of a legacy text completion, priced like chat.
     pub fn text_completion_cost(&self, resp: &TextCompletionResponse) -> Option<f64> {
-        if resp.meta.cache_hit {
+        self.answer_cost(&resp.meta, &resp.model, resp.usage.as_ref(), None)
+    }
+
+    /// Total cost of an answer with `meta`, served by `model`, that used `usage`: 0 from the
+    /// cache, `None` without usage or price (see [`PriceTable::completion_cost`]).
+    fn answer_cost(
+        &self,
+        meta: &ResponseMeta,
+        model: &str,
+        usage: Option<&Usage>,
+        service_tier: Option<&str>,
+    ) -> Option<f64> {
+        if meta.cache_hit {
             return Some(0.0);
         }
-        let usage = resp.usage.as_ref()?;
         self.usage_cost(
-            Some(resp.meta.provider.as_str()),
-            &resp.model,
-            &resp.meta.model,
-            usage,
-            None,
+            Some(meta.provider.as_str()),
+            model,
+            &meta.model,
+            usage?,
+            service_tier,
         )
         .map(|c| c.total())
     }

@@ -203,15 +203,8 @@ impl StreamUsage {
         if !self.adds_chunk() {
             return None;
         }
-        let (id, model, created) = self.last.clone()?;
-        Some(ChatChunk {
-            id,
-            object: "chat.completion.chunk".to_string(),
-            created,
-            model,
-            usage: Some(usage.clone()),
-            ..Default::default()
-        })
+        let (id, model, created) = self.last.as_ref()?;
+        Some(ChatChunk::of_usage(id, *created, model, usage.clone()))
     }
 }
 

@@ -45,9 +45,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::clock::now_ms;
+use crate::clock::{civil_from_days, days_from_civil, now_ms};
 use crate::error::{Error, ErrorKind, Result};
 use crate::state::{LimitCounter, MemoryStore, StateStore, TotalCounters};
+use crate::types::setters::setters;
 
 /// What a total is kept per.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -268,31 +269,6 @@ impl Period {
     }
 }
 
-/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// (year, month, day) → days since 1970-01-01.
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = m as i64;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// A maximum spend for a scope over a period.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[non_exhaustive]
@@ -404,38 +380,22 @@ impl CallKeys {
         }
     }
 
-    /// Sets the user.
-    #[must_use = "returns the changed keys; use it"]
-    pub fn user(mut self, user: impl Into<String>) -> Self {
-        self.user = Some(user.into());
-        self
-    }
-
-    /// Sets the key.
-    #[must_use = "returns the changed keys; use it"]
-    pub fn key(mut self, key: impl Into<String>) -> Self {
-        self.key = Some(key.into());
-        self
+    setters! {
+        must_use = "returns the changed keys; use it";
+        /// Sets the user.
+        user: impl Into<String>,
+        /// Sets the key.
+        key: impl Into<String>,
+        /// Sets the deployment.
+        deployment: impl Into<String>,
+        /// Sets the provider.
+        provider: impl Into<String>,
     }
 
     /// Adds a tag.
     #[must_use = "returns the changed keys; use it"]
     pub fn tag(mut self, tag: impl Into<String>) -> Self {
         self.tags.push(tag.into());
-        self
-    }
-
-    /// Sets the deployment.
-    #[must_use = "returns the changed keys; use it"]
-    pub fn deployment(mut self, id: impl Into<String>) -> Self {
-        self.deployment = Some(id.into());
-        self
-    }
-
-    /// Sets the provider.
-    #[must_use = "returns the changed keys; use it"]
-    pub fn provider(mut self, p: impl Into<String>) -> Self {
-        self.provider = Some(p.into());
         self
     }
 }

@@ -42,6 +42,22 @@ fn memory() -> ResponseCache {
     ResponseCache::new(CacheConfig::memory())
 }
 
+/// Asks `cache` for `req` in `group` (`up` answers `text` on a miss): whether it was a hit.
+async fn is_hit(
+    cache: &ResponseCache,
+    group: &str,
+    req: &ChatRequest,
+    up: &Upstream,
+    text: &str,
+) -> bool {
+    cache
+        .chat(group, req, || up.chat(text))
+        .await
+        .unwrap()
+        .meta
+        .cache_hit
+}
+
 /// An upstream call that counts its calls.
 #[derive(Clone, Default)]
 struct Upstream {
@@ -131,32 +147,11 @@ async fn a_repeated_chat_is_served_from_the_cache_at_no_cost() {
     assert_eq!(without_meta(second), without_meta(first));
     // Same request streamed-or-not and for another end user: same entry. Another group: not.
     let again = req.clone().stream(true).user("u2");
-    assert!(
-        cache
-            .chat("g", &again, || up.chat("x"))
-            .await
-            .unwrap()
-            .meta
-            .cache_hit
-    );
+    assert!(is_hit(&cache, "g", &again, &up, "x").await);
     // A call with its own key is scoped by it (CacheScope::Auto): its own entry.
     let keyed = req.clone().api_key("sk-2");
-    assert!(
-        !cache
-            .chat("g", &keyed, || up.chat("x"))
-            .await
-            .unwrap()
-            .meta
-            .cache_hit
-    );
-    assert!(
-        !cache
-            .chat("g2", &req, || up.chat("x"))
-            .await
-            .unwrap()
-            .meta
-            .cache_hit
-    );
+    assert!(!is_hit(&cache, "g", &keyed, &up, "x").await);
+    assert!(!is_hit(&cache, "g2", &req, &up, "x").await);
     assert_eq!(up.count(), 3);
     let s = cache.stats().unwrap();
     assert_eq!((s.hits, s.misses), (2, 3));
@@ -205,14 +200,7 @@ async fn per_call_controls() {
     // A zero TTL stores nothing.
     let zero = request("zero").cache_ttl(Duration::ZERO);
     cache.chat("g", &zero, || up.chat("a")).await.unwrap();
-    assert!(
-        !cache
-            .chat("g", &zero, || up.chat("b"))
-            .await
-            .unwrap()
-            .meta
-            .cache_hit
-    );
+    assert!(!is_hit(&cache, "g", &zero, &up, "b").await);
 }
 
 #[tokio::test(start_paused = true)]
@@ -224,40 +212,12 @@ async fn ttl_per_call_and_default_expire_on_paused_time() {
     cache.chat("g", &short, || up.chat("s")).await.unwrap();
     cache.chat("g", &long, || up.chat("l")).await.unwrap();
     tokio::time::advance(Duration::from_secs(9)).await;
-    assert!(
-        cache
-            .chat("g", &short, || up.chat("s"))
-            .await
-            .unwrap()
-            .meta
-            .cache_hit
-    );
+    assert!(is_hit(&cache, "g", &short, &up, "s").await);
     tokio::time::advance(Duration::from_secs(2)).await;
-    assert!(
-        !cache
-            .chat("g", &short, || up.chat("s"))
-            .await
-            .unwrap()
-            .meta
-            .cache_hit
-    );
-    assert!(
-        cache
-            .chat("g", &long, || up.chat("l"))
-            .await
-            .unwrap()
-            .meta
-            .cache_hit
-    );
+    assert!(!is_hit(&cache, "g", &short, &up, "s").await);
+    assert!(is_hit(&cache, "g", &long, &up, "l").await);
     tokio::time::advance(Duration::from_secs(110)).await;
-    assert!(
-        !cache
-            .chat("g", &long, || up.chat("l"))
-            .await
-            .unwrap()
-            .meta
-            .cache_hit
-    );
+    assert!(!is_hit(&cache, "g", &long, &up, "l").await);
 }
 
 #[tokio::test]

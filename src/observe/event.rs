@@ -4,6 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
+use super::callback::Hook;
 use crate::error::{Error, ErrorKind};
 use crate::types::{Message, Metadata, Usage};
 
@@ -174,6 +175,16 @@ impl CallEvent {
             redact_value(values);
         }
         v
+    }
+
+    /// [`to_redacted_json`](Self::to_redacted_json) plus a `"hook"` field naming `hook`: what
+    /// the JSON-lines logger writes and the webhook sends.
+    pub(crate) fn to_hook_json(&self, hook: Hook) -> serde_json::Value {
+        let mut json = self.to_redacted_json();
+        if let Some(map) = json.as_object_mut() {
+            map.insert("hook".to_string(), hook.as_str().into());
+        }
+        json
     }
 }
 

@@ -106,11 +106,7 @@ impl JsonLinesLogger {
     }
 
     fn write(&self, hook: Hook, event: &CallEvent) -> CallbackResult {
-        let mut json = event.to_redacted_json();
-        if let Some(map) = json.as_object_mut() {
-            map.insert("hook".to_string(), hook.as_str().into());
-        }
-        let mut line = serde_json::to_vec(&json)?;
+        let mut line = serde_json::to_vec(&event.to_hook_json(hook))?;
         line.push(b'\n');
         let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
         out.write_all(&line)?;

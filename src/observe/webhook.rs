@@ -296,10 +296,7 @@ impl Webhook {
     }
 
     fn enqueue(&self, hook: Hook, event: &CallEvent) -> CallbackResult {
-        let mut json = event.to_redacted_json();
-        if let Some(map) = json.as_object_mut() {
-            map.insert("hook".to_string(), hook.as_str().into());
-        }
+        let json = event.to_hook_json(hook);
         let shared = &self.shared;
         match self
             .queue

@@ -81,10 +81,9 @@ use super::{CallContext, Credentials, Provider};
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::serde_util::{null_default, opt_count, stringish};
 use crate::types::{
-    ChatChunk, ChatRequest, ChatResponse, ChatStream, Choice, ChunkChoice, Content, ContentPart,
-    Delta, Extra, FileData, FinishReason, FunctionCallDelta, Message, PromptTokensDetails,
-    ReasoningEffort, ResponseFormat, ResponseMeta, Role, Tool, ToolCall, ToolCallDelta, ToolChoice,
-    Usage,
+    ChatChunk, ChatRequest, ChatResponse, ChatStream, Choice, Content, ContentPart, Delta, Extra,
+    FileData, FinishReason, FunctionCallDelta, Message, PromptTokensDetails, ReasoningEffort,
+    ResponseFormat, ResponseMeta, Role, Tool, ToolCall, ToolCallDelta, ToolChoice, Usage,
 };
 
 /// Base URL when neither the call, the client nor the environment sets one.
@@ -259,13 +258,6 @@ fn headers(cx: &CallContext, stream: bool) -> Result<HeaderMap> {
     Ok(h)
 }
 
-fn is_json(resp: &reqwest::Response) -> bool {
-    resp.headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json"))
-}
-
 #[async_trait]
 impl Provider for Anthropic {
     fn name(&self) -> &str {
@@ -302,7 +294,7 @@ impl Provider for Anthropic {
         let resp = http::send(cx, HttpRequest { url, headers, body }).await?;
         let mut meta = ResponseMeta::new(cx.provider.clone(), cx.model.clone());
         meta.request_id = request_id(resp.headers());
-        if is_json(&resp) {
+        if http::is_json(&resp) {
             // The server answered with one JSON message (a mock that ignores `stream`).
             let bytes = http::read_body(cx, resp).await?;
             let mut whole = decode_response(cx, &bytes, plan)?;

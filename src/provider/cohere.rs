@@ -51,14 +51,14 @@ use serde_json::{Map, Value, json};
 use super::decode::{ChunkDecoder, DecodedStream, ErrCtx};
 use super::error_map::{error_from_json, request_id};
 use super::http::{self, Auth, HttpRequest};
-use super::openai::field_is_set;
+use super::openai::check_supported;
 use super::sse::{self, SseEvent};
 use super::{CallContext, Credentials, Provider, generated_id, unix_now};
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::serde_util::opt_stringish;
 use crate::types::{
-    ChatChunk, ChatRequest, ChatResponse, ChatStream, Choice, ChunkChoice, Content, ContentPart,
-    Delta, Embedding, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage, FinishReason,
+    ChatChunk, ChatRequest, ChatResponse, ChatStream, Choice, Content, ContentPart, Delta,
+    Embedding, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage, FinishReason,
     FunctionCallDelta, Message, PromptTokensDetails, ReasoningEffort, ResponseFormat, ResponseMeta,
     Role, Tool, ToolCall, ToolCallDelta, ToolChoice, Usage,
 };
@@ -128,7 +128,7 @@ impl Provider for Cohere {
     }
 
     async fn chat(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatResponse> {
-        let body = to_vec(&chat_body(req, &cx.model, false, cx)?)?;
+        let body = http::json_body(&chat_body(req, &cx.model, false, cx)?)?;
         let url = cohere_url(cx.require_api_base()?, "chat");
         let headers = http::json_headers(cx, Auth::Bearer(cx.require_api_key()?), false)?;
         let resp = http::send(cx, HttpRequest { url, headers, body }).await?;
@@ -140,13 +140,13 @@ impl Provider for Cohere {
     }
 
     async fn chat_stream(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatStream> {
-        let body = to_vec(&chat_body(req, &cx.model, true, cx)?)?;
+        let body = http::json_body(&chat_body(req, &cx.model, true, cx)?)?;
         let url = cohere_url(cx.require_api_base()?, "chat");
         let headers = http::json_headers(cx, Auth::Bearer(cx.require_api_key()?), true)?;
         let resp = http::send(cx, HttpRequest { url, headers, body }).await?;
         let mut meta = ResponseMeta::new(cx.provider.clone(), cx.model.clone());
         meta.request_id = request_id(resp.headers());
-        if is_json(&resp) {
+        if http::is_json(&resp) {
             // A server (or mock) that answered the stream request with one JSON body.
             let body = http::read_body(cx, resp).await?;
             let chunks = json_answer_to_chunks(cx, &body)?;
@@ -164,7 +164,7 @@ impl Provider for Cohere {
     }
 
     async fn embed(&self, req: &EmbeddingRequest, cx: &CallContext) -> Result<EmbeddingResponse> {
-        let body = to_vec(&embed_body(req, &cx.model, cx)?)?;
+        let body = http::json_body(&embed_body(req, &cx.model, cx)?)?;
         let url = cohere_url(cx.require_api_base()?, "embed");
         let headers = http::json_headers(cx, Auth::Bearer(cx.require_api_key()?), false)?;
         let resp = http::send(cx, HttpRequest { url, headers, body }).await?;
@@ -172,24 +172,8 @@ impl Provider for Cohere {
             r.embeddings.is_null()
         })
         .await?;
-        let mut out = embed_response(parsed, &cx.model).map_err(|e| http::finish_error(cx, e))?;
-        out.check_against(&req.input)
-            .map_err(|e| http::finish_error(cx, e))?;
-        out.meta.request_id = rid;
-        Ok(out)
+        super::embedding_answer(cx, req, embed_response(parsed, &cx.model), rid)
     }
-}
-
-fn to_vec(v: &Value) -> Result<Vec<u8>> {
-    serde_json::to_vec(v)
-        .map_err(|e| Error::bad_request(format!("could not serialize the request: {e}")))
-}
-
-fn is_json(resp: &reqwest::Response) -> bool {
-    resp.headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -222,11 +206,7 @@ pub(crate) fn chat_body(
     stream: bool,
     cx: &CallContext,
 ) -> Result<Value> {
-    for name in UNSUPPORTED {
-        if field_is_set(req, name) {
-            cx.unsupported_param(name)?;
-        }
-    }
+    check_supported(req, UNSUPPORTED, cx)?;
     if req.n.is_some_and(|n| n > 1) {
         cx.unsupported_param("n")?;
     }
@@ -720,19 +700,7 @@ impl CohereDecoder {
     }
 
     fn chunk(&self, delta: Delta, finish_reason: Option<FinishReason>) -> ChatChunk {
-        ChatChunk {
-            id: self.id.clone(),
-            object: "chat.completion.chunk".to_string(),
-            created: self.created,
-            model: self.model.clone(),
-            choices: vec![ChunkChoice {
-                index: 0,
-                delta,
-                finish_reason,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }
+        ChatChunk::of_delta(&self.id, self.created, &self.model, delta, finish_reason)
     }
 
     fn text(&self, content: Option<&str>, reasoning: Option<&str>) -> Option<ChatChunk> {
@@ -1042,7 +1010,8 @@ pub(crate) fn embed_response(r: WireEmbed, model: &str) -> Result<EmbeddingRespo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{ChunkAccumulator, ImageUrl, ToolCall};
+    use crate::provider::test_util::{collect, decode_events};
+    use crate::types::{ImageUrl, ToolCall};
 
     fn cx() -> CallContext {
         CallContext::new(reqwest::Client::new(), "cohere", "command-a-03-2025")
@@ -1353,18 +1322,8 @@ mod tests {
         }
     }
 
-    fn run(events: Vec<SseEvent>) -> (Vec<ChatChunk>, Result<()>) {
-        let mut d = CohereDecoder::new("m");
-        let mut out = VecDeque::new();
-        for e in events {
-            match d.decode(e, &mut out) {
-                Ok(true) => return (out.into(), Ok(())),
-                Ok(false) => {}
-                Err(e) => return (out.into(), Err(e)),
-            }
-        }
-        let r = d.end(&mut out);
-        (out.into(), r)
+    fn run(events: Vec<SseEvent>) -> (Vec<ChatChunk>, Result<bool>) {
+        decode_events(CohereDecoder::new("m"), events)
     }
 
     fn done() -> SseEvent {
@@ -1407,9 +1366,7 @@ mod tests {
         let last = chunks.last().unwrap();
         assert!(last.choices.is_empty());
         assert_eq!(last.usage.as_ref().unwrap().total_tokens, 5);
-        let mut acc = ChunkAccumulator::new();
-        chunks.iter().for_each(|c| acc.push(c));
-        let resp = acc.finish();
+        let resp = collect(&chunks);
         assert_eq!(resp.text(), Some("Hello"));
         assert_eq!(resp.finish_reason(), Some(&FinishReason::Length));
     }
@@ -1474,9 +1431,7 @@ mod tests {
             tool_deltas[1].id.is_none() && tool_deltas[1].function.as_ref().unwrap().name.is_none()
         );
         assert_eq!(tool_deltas[3].index, Some(1));
-        let mut acc = ChunkAccumulator::new();
-        chunks.iter().for_each(|c| acc.push(c));
-        let resp = acc.finish();
+        let resp = collect(&chunks);
         assert_eq!(resp.finish_reason(), Some(&FinishReason::ToolCalls));
         assert_eq!(
             resp.choices[0].message.reasoning_content.as_deref(),
@@ -1551,41 +1506,19 @@ mod tests {
     #[test]
     fn arbitrary_streams_never_panic() {
         use crate::provider::sse::SseDecoder;
-        use crate::testutil::{Rng, fuzz_inputs, random_splits};
+        use crate::provider::test_util::fuzz_decoder;
+        use crate::testutil::{Rng, fuzz_inputs};
         let seeds: [&[u8]; 3] = [
             b"event: message-start\ndata: {\"id\":\"a\",\"type\":\"message-start\",\"delta\":{\"message\":{\"role\":\"assistant\"}}}\n\nevent: content-delta\ndata: {\"type\":\"content-delta\",\"index\":0,\"delta\":{\"message\":{\"content\":{\"text\":\"Hi\"}}}}\n\nevent: message-end\ndata: {\"type\":\"message-end\",\"delta\":{\"finish_reason\":\"COMPLETE\",\"usage\":{\"tokens\":{\"input_tokens\":1,\"output_tokens\":2}}}}\n\ndata: [DONE]\n\n",
             b"event: tool-plan-delta\ndata: {\"delta\":{\"message\":{\"tool_plan\":\"I\"}}}\n\nevent: tool-call-start\ndata: {\"index\":0,\"delta\":{\"message\":{\"tool_calls\":{\"id\":\"c\",\"function\":{\"name\":\"f\",\"arguments\":\"\"}}}}}\n\nevent: tool-call-delta\ndata: {\"index\":0,\"delta\":{\"message\":{\"tool_calls\":{\"function\":{\"arguments\":\"{}\"}}}}}\n\nevent: message-end\ndata: {\"delta\":{\"finish_reason\":\"TOOL_CALL\"}}\n\n",
             b"event: message-end\ndata: {\"delta\":{\"error\":\"boom\"}}\n\n",
         ];
-        let mut rng = Rng::new(11);
-        let mut decoded = 0;
-        for input in fuzz_inputs(&seeds, b"event: data{}[]\":,\n-0123456789", 3000, 5) {
-            let mut sse = SseDecoder::new(1 << 16);
-            let mut dec = CohereDecoder::new("m");
-            let mut events = VecDeque::new();
-            let mut chunks = VecDeque::new();
-            let mut ok = true;
-            for part in random_splits(&input, &mut rng) {
-                if sse.feed(part, &mut events).is_err() {
-                    ok = false;
-                    break;
-                }
-            }
-            if ok {
-                let _ = sse.finish(&mut events);
-            }
-            for ev in events {
-                match dec.decode(ev, &mut chunks) {
-                    Ok(true) | Err(_) => break,
-                    Ok(false) => {}
-                }
-            }
-            let _ = dec.end(&mut chunks);
-            decoded += chunks.len();
-            let mut acc = ChunkAccumulator::new();
-            chunks.iter().for_each(|c| acc.push(c));
-            let _ = acc.finish();
-        }
+        let decoded = fuzz_decoder(
+            fuzz_inputs(&seeds, b"event: data{}[]\":,\n-0123456789", 3000, 5),
+            &mut Rng::new(11),
+            || SseDecoder::new(1 << 16),
+            |_| CohereDecoder::new("m"),
+        );
         assert!(decoded > 300, "only {decoded} chunks decoded");
     }
 

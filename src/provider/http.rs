@@ -5,6 +5,7 @@
 
 use bytes::{Bytes, BytesMut};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::CallContext;
@@ -147,6 +148,25 @@ fn parsed_url(url: &str) -> Result<reqwest::Url> {
         m.insert(url.to_string(), parsed.clone());
     });
     Ok(parsed)
+}
+
+/// Whether the answer is JSON (`Content-Type: application/json…`): a streaming call answered
+/// with one whole body (a proxy or mock that ignored `stream: true`).
+pub(crate) fn is_json(resp: &reqwest::Response) -> bool {
+    resp.headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"))
+}
+
+/// Serializes a request body as JSON; a value that cannot be serialized is `BadRequest`.
+pub(crate) fn json_body<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(value).map_err(unserializable)
+}
+
+/// The `BadRequest` for a request that cannot be serialized.
+pub(crate) fn unserializable(e: serde_json::Error) -> Error {
+    Error::bad_request(format!("could not serialize the request: {e}"))
 }
 
 /// Adds provider and model to an error and scrubs the key from it.

@@ -345,12 +345,8 @@ impl Provider for HuggingFace {
         let resp = http::send(cx, HttpRequest { url, headers, body }).await?;
         let rid = super::error_map::request_id(resp.headers());
         let bytes = http::read_body(cx, resp).await?;
-        let mut out = feature_extraction_response(&bytes, &cx.model)
-            .map_err(|e| http::finish_error(cx, e))?;
-        out.check_against(&req.input)
-            .map_err(|e| http::finish_error(cx, e))?;
-        out.meta.request_id = rid;
-        Ok(out)
+        let decoded = feature_extraction_response(&bytes, &cx.model);
+        super::embedding_answer(cx, req, decoded, rid)
     }
 }
 
@@ -376,8 +372,7 @@ pub(crate) fn feature_extraction_body(req: &EmbeddingRequest, cx: &CallContext) 
     for (k, v) in &req.extra_body {
         body.insert(k.clone(), v.clone());
     }
-    serde_json::to_vec(&body)
-        .map_err(|e| Error::bad_request(format!("could not serialize the request: {e}")))
+    http::json_body(&body)
 }
 
 /// Decodes a feature-extraction answer: one vector per input (`[[…], …]`), or one vector for
@@ -439,7 +434,8 @@ pub(crate) fn feature_extraction_response(body: &[u8], model: &str) -> Result<Em
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{ChunkAccumulator, FinishReason, FunctionCallDelta, Message, ToolCallDelta};
+    use crate::provider::test_util::collect;
+    use crate::types::{FinishReason, FunctionCallDelta, Message, ToolCallDelta};
 
     #[test]
     fn urls_and_routes() {
@@ -578,9 +574,7 @@ mod tests {
                 .iter()
                 .all(|c| c.id == chunks[0].id && !c.id.is_empty())
         );
-        let mut acc = ChunkAccumulator::new();
-        chunks.iter().for_each(|c| acc.push(c));
-        let r = acc.finish();
+        let r = collect(&chunks);
         assert_eq!(r.tool_calls().len(), 1);
         assert_eq!(r.tool_calls()[0].id, id);
         assert_eq!(r.tool_calls()[0].function.arguments, "{\"city\":\"Paris\"}");
@@ -599,11 +593,10 @@ mod tests {
     /// never panics, and the ids stay consistent.
     #[test]
     fn arbitrary_tgi_streams_never_panic() {
-        use crate::provider::decode::ChunkDecoder;
         use crate::provider::openai::OpenAiDecoder;
         use crate::provider::sse::SseDecoder;
-        use crate::testutil::{Rng, fuzz_inputs, random_splits};
-        use std::collections::VecDeque;
+        use crate::provider::test_util::decode_in_pieces;
+        use crate::testutil::{Rng, fuzz_inputs};
         let seeds: [&[u8]; 3] = [
             b"data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"tool_calls\":[{\"function\":{\"arguments\":\"{\",\"name\":\"f\"},\"id\":\"0\",\"index\":0,\"type\":\"function\"}]},\"finish_reason\":null,\"index\":0}],\"id\":\"\"}\n\ndata: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"function\":{\"arguments\":\"}\",\"name\":null},\"id\":\"0\",\"index\":0,\"type\":\"function\"}]},\"finish_reason\":\"stop\",\"index\":0}],\"id\":\"\"}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2,\"total_tokens\":3}}\n\ndata: [DONE]\n\n",
             b"data: {\"choices\":[{\"delta\":{\"content\":\"Deep\"},\"finish_reason\":\"eos_token\",\"index\":0}]}\n\ndata: [DONE]\n\n",
@@ -612,33 +605,16 @@ mod tests {
         let mut rng = Rng::new(17);
         let mut decoded = 0;
         for input in fuzz_inputs(&seeds, b"data: {}[]\":,\n0123456789idnull", 2000, 23) {
-            let mut sse = SseDecoder::new(1 << 16);
-            let mut dec = OpenAiDecoder::default();
             let mut fix = StreamFix::new();
-            let mut events = VecDeque::new();
-            let mut chunks = VecDeque::new();
-            let mut ok = true;
-            for part in random_splits(&input, &mut rng) {
-                if sse.feed(part, &mut events).is_err() {
-                    ok = false;
-                    break;
-                }
-            }
-            if ok {
-                let _ = sse.finish(&mut events);
-            }
-            for ev in events {
-                match dec.decode(ev, &mut chunks) {
-                    Ok(true) | Err(_) => break,
-                    Ok(false) => {}
-                }
-            }
-            let _ = dec.end(&mut chunks);
+            let chunks = decode_in_pieces(
+                &input,
+                &mut rng,
+                SseDecoder::new(1 << 16),
+                &mut OpenAiDecoder::default(),
+            );
             let fixed: Vec<ChatChunk> = chunks.into_iter().map(|c| fix.chunk(c)).collect();
             decoded += fixed.len();
-            let mut acc = ChunkAccumulator::new();
-            fixed.iter().for_each(|c| acc.push(c));
-            let r = acc.finish();
+            let r = collect(&fixed);
             assert!(
                 r.tool_calls()
                     .iter()

@@ -66,6 +66,7 @@ pub mod cohere;
 pub mod compat;
 pub(crate) mod decode;
 pub(crate) mod error_map;
+pub(crate) mod framed;
 pub mod gemini;
 pub mod http;
 pub mod huggingface;
@@ -74,6 +75,8 @@ pub(crate) mod ndjson;
 pub mod ollama;
 pub mod openai;
 pub(crate) mod sse;
+#[cfg(test)]
+pub(crate) mod test_util;
 
 pub use error_map::{error_from_json, error_from_response, request_id, retry_after};
 
@@ -183,6 +186,22 @@ pub(crate) fn text_to_chat(req: &TextCompletionRequest, cx: &CallContext) -> Res
     chat.extra_body = req.extra_body.clone();
     chat.options = req.options.clone();
     Ok(chat)
+}
+
+/// Finishes an embeddings answer a provider decoded, with the vendor's request id: a decoding
+/// error, or vectors that do not fit the input, gets provider and model and loses the key (as
+/// every error of a call); the vectors are put in input order and the request id recorded.
+pub(crate) fn embedding_answer(
+    cx: &CallContext,
+    req: &EmbeddingRequest,
+    decoded: Result<EmbeddingResponse>,
+    request_id: Option<String>,
+) -> Result<EmbeddingResponse> {
+    let mut out = decoded.map_err(|e| http::finish_error(cx, e))?;
+    out.check_against(&req.input)
+        .map_err(|e| http::finish_error(cx, e))?;
+    out.meta.request_id = request_id;
+    Ok(out)
 }
 
 /// Turns a chat response into a text completion response.

@@ -9,13 +9,12 @@
 
 use std::collections::VecDeque;
 use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use futures::{Stream, StreamExt};
+use futures::Stream;
 
-use super::sse::body_error;
-use crate::error::{Error, ErrorKind, Result};
+use super::framed::{self, FramedStream, Framer, not_utf8, too_long};
+use crate::error::Result;
 
 /// A boxed stream of lines.
 pub(crate) type LineStream = Pin<Box<dyn Stream<Item = Result<String>> + Send>>;
@@ -37,8 +36,38 @@ impl NdjsonDecoder {
         }
     }
 
+    fn line(&self, line: &[u8], out: &mut VecDeque<String>) -> Result<()> {
+        if line.len() > self.max {
+            return Err(too_long("line", self.max));
+        }
+        let text = std::str::from_utf8(line).map_err(not_utf8)?;
+        let text = text.trim();
+        if !text.is_empty() {
+            out.push_back(text.to_string());
+        }
+        Ok(())
+    }
+}
+
+/// Decodes the body of `resp` as NDJSON lines; a line over `max` bytes is an error (as
+/// [`sse::events`](super::sse::events)).
+pub(crate) fn lines(resp: reqwest::Response, max: usize) -> LineStream {
+    lines_from_bytes(framed::body(resp), max)
+}
+
+/// Decodes any byte stream as NDJSON lines.
+pub(crate) fn lines_from_bytes<S>(bytes: S, max: usize) -> LineStream
+where
+    S: Stream<Item = Result<Bytes>> + Send + 'static,
+{
+    Box::pin(FramedStream::new(bytes, NdjsonDecoder::new(max)))
+}
+
+impl Framer for NdjsonDecoder {
+    type Frame = String;
+
     /// Decodes a chunk of the body.
-    pub(crate) fn feed(&mut self, mut bytes: &[u8], out: &mut VecDeque<String>) -> Result<()> {
+    fn feed(&mut self, mut bytes: &[u8], out: &mut VecDeque<String>) -> Result<()> {
         while let Some(pos) = bytes.iter().position(|b| *b == b'\n') {
             let (line, rest) = bytes.split_at(pos);
             bytes = &rest[1..];
@@ -46,7 +75,7 @@ impl NdjsonDecoder {
                 self.line(line, out)?;
             } else {
                 if self.partial.len() + line.len() > self.max {
-                    return Err(too_long(self.max));
+                    return Err(too_long("line", self.max));
                 }
                 let mut whole = std::mem::take(&mut self.partial);
                 whole.extend_from_slice(line);
@@ -56,111 +85,27 @@ impl NdjsonDecoder {
             }
         }
         if self.partial.len() + bytes.len() > self.max {
-            return Err(too_long(self.max));
+            return Err(too_long("line", self.max));
         }
         self.partial.extend_from_slice(bytes);
         Ok(())
     }
 
     /// The body ended cleanly: delivers a last line that lacked its `\n`.
-    pub(crate) fn finish(&mut self, out: &mut VecDeque<String>) -> Result<()> {
+    fn finish(&mut self, out: &mut VecDeque<String>) -> Result<()> {
         if self.partial.is_empty() {
             return Ok(());
         }
         let line = std::mem::take(&mut self.partial);
         self.line(&line, out)
     }
-
-    fn line(&self, line: &[u8], out: &mut VecDeque<String>) -> Result<()> {
-        if line.len() > self.max {
-            return Err(too_long(self.max));
-        }
-        let text = std::str::from_utf8(line).map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidResponse,
-                format!("the stream is not valid UTF-8: {e}"),
-            )
-        })?;
-        let text = text.trim();
-        if !text.is_empty() {
-            out.push_back(text.to_string());
-        }
-        Ok(())
-    }
-}
-
-fn too_long(max: usize) -> Error {
-    Error::new(
-        ErrorKind::InvalidResponse,
-        format!("a stream line is longer than the limit of {max} bytes"),
-    )
-}
-
-/// Decodes the body of `resp` as NDJSON lines; a line over `max` bytes is an error (as
-/// [`sse::events`](super::sse::events)).
-pub(crate) fn lines(resp: reqwest::Response, max: usize) -> LineStream {
-    lines_from_bytes(resp.bytes_stream().map(|r| r.map_err(body_error)), max)
-}
-
-/// Decodes any byte stream as NDJSON lines.
-pub(crate) fn lines_from_bytes<S>(bytes: S, max: usize) -> LineStream
-where
-    S: Stream<Item = Result<Bytes>> + Send + 'static,
-{
-    Box::pin(LinesStream {
-        bytes: Box::pin(bytes),
-        decoder: NdjsonDecoder::new(max),
-        ready: VecDeque::new(),
-        done: false,
-    })
-}
-
-struct LinesStream {
-    bytes: Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>,
-    decoder: NdjsonDecoder,
-    ready: VecDeque<String>,
-    done: bool,
-}
-
-impl Stream for LinesStream {
-    type Item = Result<String>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        loop {
-            if let Some(line) = this.ready.pop_front() {
-                return Poll::Ready(Some(Ok(line)));
-            }
-            if this.done {
-                return Poll::Ready(None);
-            }
-            match this.bytes.as_mut().poll_next(cx) {
-                Poll::Ready(Some(Ok(chunk))) => {
-                    if let Err(e) = this.decoder.feed(&chunk, &mut this.ready) {
-                        this.done = true;
-                        this.ready.clear();
-                        return Poll::Ready(Some(Err(e)));
-                    }
-                }
-                Poll::Ready(Some(Err(e))) => {
-                    this.done = true;
-                    return Poll::Ready(Some(Err(e)));
-                }
-                Poll::Ready(None) => {
-                    this.done = true;
-                    if let Err(e) = this.decoder.finish(&mut this.ready) {
-                        return Poll::Ready(Some(Err(e)));
-                    }
-                }
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::{Error, ErrorKind};
+    use futures::StreamExt;
 
     fn decode(parts: &[&[u8]], max: usize) -> (Vec<String>, Result<()>) {
         let mut d = NdjsonDecoder::new(max);

@@ -44,13 +44,13 @@ use super::decode::{ChunkDecoder, DecodedStream, ErrCtx};
 use super::error_map::{error_from_json, request_id};
 use super::http::{self, Auth, HttpRequest};
 use super::ndjson;
-use super::openai::field_is_set;
+use super::openai::check_supported;
 use super::{CallContext, Credentials, Provider, generated_id, unix_now};
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::serde_util::opt_stringish;
 use crate::types::{
-    ChatChunk, ChatRequest, ChatResponse, ChatStream, Choice, ChunkChoice, Content, ContentPart,
-    Delta, Embedding, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage, FinishReason,
+    ChatChunk, ChatRequest, ChatResponse, ChatStream, Choice, Content, ContentPart, Delta,
+    Embedding, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage, FinishReason,
     FunctionCallDelta, Message, ReasoningEffort, ResponseFormat, ResponseMeta, Role, ToolCall,
     ToolCallDelta, ToolChoice, Usage,
 };
@@ -116,7 +116,7 @@ impl Provider for Ollama {
     }
 
     async fn chat(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatResponse> {
-        let body = to_vec(&chat_body(req, &cx.model, false, cx)?)?;
+        let body = http::json_body(&chat_body(req, &cx.model, false, cx)?)?;
         let url = ollama_url(cx.require_api_base()?, "chat");
         let headers = http::json_headers(cx, auth(cx), false)?;
         let resp = http::send(cx, HttpRequest { url, headers, body }).await?;
@@ -128,18 +128,13 @@ impl Provider for Ollama {
     }
 
     async fn chat_stream(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatStream> {
-        let body = to_vec(&chat_body(req, &cx.model, true, cx)?)?;
+        let body = http::json_body(&chat_body(req, &cx.model, true, cx)?)?;
         let url = ollama_url(cx.require_api_base()?, "chat");
         let headers = http::json_headers(cx, auth(cx), true)?;
         let resp = http::send(cx, HttpRequest { url, headers, body }).await?;
         let mut meta = ResponseMeta::new(cx.provider.clone(), cx.model.clone());
         meta.request_id = request_id(resp.headers());
-        let is_json = resp
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/json"));
-        if is_json {
+        if http::is_json(&resp) {
             // One JSON body (a proxy that ignored `stream: true`): replayed as chunks.
             let body = http::read_body(cx, resp).await?;
             let parsed =
@@ -160,7 +155,7 @@ impl Provider for Ollama {
     }
 
     async fn embed(&self, req: &EmbeddingRequest, cx: &CallContext) -> Result<EmbeddingResponse> {
-        let body = to_vec(&embed_body(req, &cx.model, cx)?)?;
+        let body = http::json_body(&embed_body(req, &cx.model, cx)?)?;
         let url = ollama_url(cx.require_api_base()?, "embed");
         let headers = http::json_headers(cx, auth(cx), false)?;
         let resp = http::send(cx, HttpRequest { url, headers, body }).await?;
@@ -168,17 +163,8 @@ impl Provider for Ollama {
             r.embeddings.is_empty()
         })
         .await?;
-        let mut out = embed_response(parsed, &cx.model).map_err(|e| http::finish_error(cx, e))?;
-        out.check_against(&req.input)
-            .map_err(|e| http::finish_error(cx, e))?;
-        out.meta.request_id = rid;
-        Ok(out)
+        super::embedding_answer(cx, req, embed_response(parsed, &cx.model), rid)
     }
-}
-
-fn to_vec(v: &Value) -> Result<Vec<u8>> {
-    serde_json::to_vec(v)
-        .map_err(|e| Error::bad_request(format!("could not serialize the request: {e}")))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -212,11 +198,7 @@ pub(crate) fn chat_body(
     stream: bool,
     cx: &CallContext,
 ) -> Result<Value> {
-    for name in UNSUPPORTED {
-        if field_is_set(req, name) {
-            cx.unsupported_param(name)?;
-        }
-    }
+    check_supported(req, UNSUPPORTED, cx)?;
     if req.n.is_some_and(|n| n > 1) {
         cx.unsupported_param("n")?;
     }
@@ -617,14 +599,7 @@ pub(crate) fn parse_rfc3339(s: &str) -> Option<i64> {
         }
         _ => return None,
     };
-    // days from civil (proleptic Gregorian), Howard Hinnant's algorithm
-    let y = if mo <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days = crate::clock::days_from_civil(y, mo as u32, d as u32);
     Some(days * 86_400 + h * 3600 + mi * 60 + se - offset)
 }
 
@@ -655,19 +630,7 @@ impl OllamaDecoder {
     }
 
     fn chunk(&self, delta: Delta, finish_reason: Option<FinishReason>) -> ChatChunk {
-        ChatChunk {
-            id: self.id.clone(),
-            object: "chat.completion.chunk".to_string(),
-            created: self.created,
-            model: self.model.clone(),
-            choices: vec![ChunkChoice {
-                index: 0,
-                delta,
-                finish_reason,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }
+        ChatChunk::of_delta(&self.id, self.created, &self.model, delta, finish_reason)
     }
 }
 
@@ -868,7 +831,8 @@ pub(crate) fn embed_response(w: WireEmbed, model: &str) -> Result<EmbeddingRespo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{ChunkAccumulator, Tool};
+    use crate::provider::test_util::{collect, decode_events};
+    use crate::types::Tool;
 
     fn cx() -> CallContext {
         CallContext::new(reqwest::Client::new(), "ollama", "llama3.2")
@@ -1102,18 +1066,8 @@ mod tests {
         }
     }
 
-    fn run(lines: &[Value]) -> (Vec<ChatChunk>, Result<()>) {
-        let mut d = OllamaDecoder::new("m");
-        let mut out = VecDeque::new();
-        for l in lines {
-            match d.decode(l.to_string(), &mut out) {
-                Ok(true) => return (out.into(), Ok(())),
-                Ok(false) => {}
-                Err(e) => return (out.into(), Err(e)),
-            }
-        }
-        let r = d.end(&mut out);
-        (out.into(), r)
+    fn run(lines: &[Value]) -> (Vec<ChatChunk>, Result<bool>) {
+        decode_events(OllamaDecoder::new("m"), lines.iter().map(Value::to_string))
     }
 
     #[test]
@@ -1136,9 +1090,7 @@ mod tests {
         assert!(last.choices.is_empty());
         assert_eq!(last.usage.as_ref().unwrap().total_tokens, 10);
         assert_eq!(last.extra["total_duration"], 10);
-        let mut acc = ChunkAccumulator::new();
-        chunks.iter().for_each(|c| acc.push(c));
-        let resp = acc.finish();
+        let resp = collect(&chunks);
         assert_eq!(resp.text(), Some("Hi there"));
         assert_eq!(
             resp.choices[0].message.reasoning_content.as_deref(),
@@ -1167,9 +1119,7 @@ mod tests {
             .map(|t| t.index.unwrap())
             .collect();
         assert_eq!(indices, [0, 1, 2]);
-        let mut acc = ChunkAccumulator::new();
-        chunks.iter().for_each(|c| acc.push(c));
-        let resp = acc.finish();
+        let resp = collect(&chunks);
         assert_eq!(resp.finish_reason(), Some(&FinishReason::ToolCalls));
         let calls = resp.tool_calls();
         assert_eq!(calls.len(), 3);
@@ -1216,41 +1166,19 @@ mod tests {
     #[test]
     fn arbitrary_streams_never_panic() {
         use crate::provider::ndjson::NdjsonDecoder;
-        use crate::testutil::{Rng, fuzz_inputs, random_splits};
+        use crate::provider::test_util::fuzz_decoder;
+        use crate::testutil::{Rng, fuzz_inputs};
         let seeds: [&[u8]; 3] = [
             b"{\"model\":\"m\",\"created_at\":\"2026-08-04T19:59:02.854866Z\",\"message\":{\"role\":\"assistant\",\"content\":\"Hi\"},\"done\":false}\n{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"done\":true,\"done_reason\":\"stop\",\"prompt_eval_count\":3,\"eval_count\":1,\"total_duration\":5}\n",
             b"{\"message\":{\"content\":\"\",\"thinking\":\"t\",\"tool_calls\":[{\"function\":{\"index\":0,\"name\":\"f\",\"arguments\":{\"a\":1}}}]},\"done\":false}\n{\"done\":true}\n",
             b"{\"message\":{\"content\":\"x\"},\"done\":false}\n{\"error\":\"boom\"}\n",
         ];
-        let mut rng = Rng::new(21);
-        let mut decoded = 0;
-        for input in fuzz_inputs(&seeds, b"{}[]\":,\n0123456789truefalsedone", 3000, 13) {
-            let mut nd = NdjsonDecoder::new(1 << 16);
-            let mut dec = OllamaDecoder::new("m");
-            let mut lines = VecDeque::new();
-            let mut chunks = VecDeque::new();
-            let mut ok = true;
-            for part in random_splits(&input, &mut rng) {
-                if nd.feed(part, &mut lines).is_err() {
-                    ok = false;
-                    break;
-                }
-            }
-            if ok {
-                let _ = nd.finish(&mut lines);
-            }
-            for line in lines {
-                match dec.decode(line, &mut chunks) {
-                    Ok(true) | Err(_) => break,
-                    Ok(false) => {}
-                }
-            }
-            let _ = dec.end(&mut chunks);
-            decoded += chunks.len();
-            let mut acc = ChunkAccumulator::new();
-            chunks.iter().for_each(|c| acc.push(c));
-            let _ = acc.finish();
-        }
+        let decoded = fuzz_decoder(
+            fuzz_inputs(&seeds, b"{}[]\":,\n0123456789truefalsedone", 3000, 13),
+            &mut Rng::new(21),
+            || NdjsonDecoder::new(1 << 16),
+            |_| OllamaDecoder::new("m"),
+        );
         assert!(decoded > 300, "only {decoded} chunks decoded");
     }
 

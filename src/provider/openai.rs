@@ -89,7 +89,7 @@ impl Provider for OpenAiCompatible {
     }
 
     async fn chat(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatResponse> {
-        check_supported(req, &self.row.quirks, cx)?;
+        check_supported(req, self.row.quirks.unsupported, cx)?;
         let url = self.endpoint(cx, "chat/completions")?;
         let auth = self.auth(cx)?;
         let model = self.model(cx);
@@ -97,7 +97,7 @@ impl Provider for OpenAiCompatible {
     }
 
     async fn chat_stream(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatStream> {
-        check_supported(req, &self.row.quirks, cx)?;
+        check_supported(req, self.row.quirks.unsupported, cx)?;
         let url = self.endpoint(cx, "chat/completions")?;
         let auth = self.auth(cx)?;
         let model = self.model(cx);
@@ -157,9 +157,14 @@ pub(crate) fn field_is_set(r: &ChatRequest, name: &str) -> bool {
     }
 }
 
-/// Fails with `Unsupported` for a field the vendor rejects, unless the call drops them.
-fn check_supported(req: &ChatRequest, quirks: &Quirks, cx: &CallContext) -> Result<()> {
-    for name in quirks.unsupported {
+/// Fails with `Unsupported` for the first of the body fields `unsupported` (names as in
+/// [`field_is_set`]) the request sets, unless the call drops them.
+pub(crate) fn check_supported(
+    req: &ChatRequest,
+    unsupported: &[&str],
+    cx: &CallContext,
+) -> Result<()> {
+    for name in unsupported {
         if field_is_set(req, name) {
             cx.unsupported_param(name)?;
         }
@@ -219,12 +224,7 @@ pub(crate) async fn chat_stream(
     let resp = http::send(cx, HttpRequest { url, headers, body }).await?;
     let mut meta = ResponseMeta::new(cx.provider.clone(), cx.model.clone());
     meta.request_id = super::error_map::request_id(resp.headers());
-    let is_json = resp
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json"));
-    if is_json {
+    if http::is_json(&resp) {
         // The server ignored `stream: true` and answered with one JSON body.
         let body = http::read_body(cx, resp).await?;
         let mut whole = http::decode_answer(cx, &body, "choices", |r: &ChatResponse| {
@@ -255,12 +255,9 @@ pub(crate) async fn embed(
     let body = patched_body(req, model)?;
     let headers = http::json_headers(cx, auth, false)?;
     let resp = http::send(cx, HttpRequest { url, headers, body }).await?;
-    let (mut out, rid) =
+    let (out, rid) =
         http::read_answer(cx, resp, "data", |r: &EmbeddingResponse| r.data.is_empty()).await?;
-    out.check_against(&req.input)
-        .map_err(|e| http::finish_error(cx, e))?;
-    out.meta.request_id = rid;
-    Ok(out)
+    super::embedding_answer(cx, req, Ok(out), rid)
 }
 
 pub(crate) async fn text_completion(
@@ -289,15 +286,13 @@ pub(crate) async fn text_completion(
 
 /// Serializes a request with its `model` replaced and streaming fields removed.
 fn patched_body<T: Serialize>(req: &T, model: &str) -> Result<Vec<u8>> {
-    let mut v = serde_json::to_value(req)
-        .map_err(|e| Error::bad_request(format!("could not serialize the request: {e}")))?;
+    let mut v = serde_json::to_value(req).map_err(http::unserializable)?;
     if let Value::Object(map) = &mut v {
         map.insert("model".to_string(), Value::String(model.to_string()));
         map.remove("stream");
         map.remove("stream_options");
     }
-    serde_json::to_vec(&v)
-        .map_err(|e| Error::bad_request(format!("could not serialize the request: {e}")))
+    http::json_body(&v)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -319,7 +314,7 @@ pub fn chat_body(req: &ChatRequest, model: &str, stream: bool, quirks: &Quirks) 
         quirks,
     }
     .serialize(&mut ser)
-    .map_err(|e| Error::bad_request(format!("could not serialize the request: {e}")))?;
+    .map_err(http::unserializable)?;
     Ok(out)
 }
 
@@ -876,7 +871,6 @@ mod tests {
     use super::*;
     use crate::types::{ChatRequest, Message, StreamOptions, Tool};
     use serde_json::json;
-    use std::collections::VecDeque;
 
     fn body(req: &ChatRequest, stream: bool, q: &Quirks) -> Value {
         serde_json::from_slice(&chat_body(req, "m", stream, q).unwrap()).unwrap()
@@ -1084,47 +1078,25 @@ mod tests {
     #[test]
     fn arbitrary_streams_never_panic() {
         use crate::provider::sse::SseDecoder;
-        use crate::testutil::{Rng, fuzz_inputs, random_splits};
+        use crate::provider::test_util::fuzz_decoder;
+        use crate::testutil::{Rng, fuzz_inputs};
         let seeds: [&[u8]; 4] = [
             b"data: {\"id\":\"a\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Hi\"}}]}\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,\"total_tokens\":2}}\n\ndata: [DONE]\n\n",
             b"data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"c\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\"\"}}]}}]}\r\n\r\n",
             b": keep-alive\n\nevent: error\ndata: {\"error\":{\"message\":\"x\",\"code\":429}}\n\n",
             b"data: {\"object\":\"error\",\"message\":{\"detail\":[{\"loc\":[1],\"msg\":\"m\"}]}}\n\ndata: {\"choices\":[{\"delta\":{\"content\":[{\"type\":\"thinking\",\"thinking\":[{\"type\":\"text\",\"text\":\"t\"}]}]}}]}\n\n",
         ];
-        let mut rng = Rng::new(7);
-        let mut decoded = 0;
-        for input in fuzz_inputs(
-            &seeds,
-            b"data: {}[]\"\\,:\r\n0123456789eventDONE-",
-            3000,
-            42,
-        ) {
-            let mut sse = SseDecoder::new(1 << 16);
-            let mut dec = OpenAiDecoder::default();
-            let mut events = VecDeque::new();
-            let mut chunks = VecDeque::new();
-            let mut ok = true;
-            for part in random_splits(&input, &mut rng) {
-                if sse.feed(part, &mut events).is_err() {
-                    ok = false;
-                    break;
-                }
-            }
-            if ok {
-                let _ = sse.finish(&mut events);
-            }
-            for ev in events {
-                match dec.decode(ev, &mut chunks) {
-                    Ok(true) | Err(_) => break,
-                    Ok(false) => {}
-                }
-            }
-            let _ = dec.end(&mut chunks);
-            decoded += chunks.len();
-            let mut acc = crate::types::ChunkAccumulator::new();
-            chunks.iter().for_each(|c| acc.push(c));
-            let _ = acc.finish();
-        }
+        let decoded = fuzz_decoder(
+            fuzz_inputs(
+                &seeds,
+                b"data: {}[]\"\\,:\r\n0123456789eventDONE-",
+                3000,
+                42,
+            ),
+            &mut Rng::new(7),
+            || SseDecoder::new(1 << 16),
+            |_| OpenAiDecoder::default(),
+        );
         // the mutated valid streams must still reach the decoder often
         assert!(decoded > 100, "only {decoded} chunks decoded");
     }

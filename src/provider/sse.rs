@@ -14,13 +14,13 @@
 
 use std::collections::VecDeque;
 use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use futures::{Stream, StreamExt};
+use futures::Stream;
 
 use super::error_map::error_from_json;
-use crate::error::{Error, ErrorKind, Result};
+use super::framed::{self, FramedStream, Framer, not_utf8, too_long};
+use crate::error::Result;
 
 /// One server-sent event.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -73,58 +73,6 @@ impl SseDecoder {
         }
     }
 
-    /// Decodes a chunk of the body.
-    pub(crate) fn feed(&mut self, mut bytes: &[u8], out: &mut VecDeque<SseEvent>) -> Result<()> {
-        if self.skip_lf {
-            self.skip_lf = false;
-            if let Some(rest) = bytes.strip_prefix(b"\n") {
-                bytes = rest;
-            }
-        }
-        while let Some(pos) = bytes.iter().position(|b| *b == b'\n' || *b == b'\r') {
-            let (line, rest) = bytes.split_at(pos);
-            let ends_cr = rest[0] == b'\r';
-            bytes = &rest[1..];
-            if ends_cr {
-                match bytes.first() {
-                    Some(b'\n') => bytes = &bytes[1..],
-                    None => self.skip_lf = true,
-                    _ => {}
-                }
-            }
-            if self.partial.is_empty() {
-                self.line(line, out)?;
-            } else {
-                let mut whole = std::mem::take(&mut self.partial);
-                whole.extend_from_slice(line);
-                self.line(&whole, out)?;
-                whole.clear();
-                self.partial = whole;
-            }
-        }
-        if self.partial.len() + bytes.len() > self.max {
-            return Err(too_long(self.max));
-        }
-        self.partial.extend_from_slice(bytes);
-        Ok(())
-    }
-
-    /// The body ended cleanly: delivers a last event that lacked its blank line.
-    pub(crate) fn finish(&mut self, out: &mut VecDeque<SseEvent>) -> Result<()> {
-        if !self.partial.is_empty() {
-            let line = std::mem::take(&mut self.partial);
-            self.line(&line, out)?;
-        }
-        self.dispatch(out);
-        let stray = std::mem::take(&mut self.stray);
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(stray.trim())
-            && let Some(err) = error_from_json(&v)
-        {
-            return Err(err);
-        }
-        Ok(())
-    }
-
     fn line(&mut self, line: &[u8], out: &mut VecDeque<SseEvent>) -> Result<()> {
         if line.is_empty() {
             self.dispatch(out);
@@ -133,12 +81,7 @@ impl SseDecoder {
         if line[0] == b':' {
             return Ok(());
         }
-        let line = std::str::from_utf8(line).map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidResponse,
-                format!("the stream is not valid UTF-8: {e}"),
-            )
-        })?;
+        let line = std::str::from_utf8(line).map_err(not_utf8)?;
         let (field, value) = match line.find(':') {
             Some(i) => {
                 let v = &line[i + 1..];
@@ -152,7 +95,7 @@ impl SseDecoder {
                     self.data.push('\n');
                 }
                 if self.data.len() + value.len() > self.max {
-                    return Err(too_long(self.max));
+                    return Err(too_long("event", self.max));
                 }
                 self.data.push_str(value);
                 self.has_data = true;
@@ -202,17 +145,10 @@ impl SseDecoder {
     }
 }
 
-fn too_long(max: usize) -> Error {
-    Error::new(
-        ErrorKind::InvalidResponse,
-        format!("a stream event is longer than the limit of {max} bytes"),
-    )
-}
-
 /// Decodes the body of `resp` as server-sent events; a line or event over `max` bytes is an
 /// error. (The idle timeout is the decoded stream's: see [`DecodedStream`](super::decode).)
 pub(crate) fn events(resp: reqwest::Response, max: usize) -> EventStream {
-    events_from_bytes(resp.bytes_stream().map(|r| r.map_err(body_error)), max)
+    events_from_bytes(framed::body(resp), max)
 }
 
 /// Decodes any byte stream as server-sent events.
@@ -220,71 +156,70 @@ pub(crate) fn events_from_bytes<S>(bytes: S, max: usize) -> EventStream
 where
     S: Stream<Item = Result<Bytes>> + Send + 'static,
 {
-    Box::pin(SseStream {
-        bytes: Box::pin(bytes),
-        decoder: SseDecoder::new(max),
-        ready: VecDeque::new(),
-        done: false,
-    })
+    Box::pin(FramedStream::new(bytes, SseDecoder::new(max)))
 }
 
-struct SseStream {
-    bytes: Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>,
-    decoder: SseDecoder,
-    ready: VecDeque<SseEvent>,
-    done: bool,
-}
+impl Framer for SseDecoder {
+    type Frame = SseEvent;
 
-impl Stream for SseStream {
-    type Item = Result<SseEvent>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        loop {
-            if let Some(ev) = this.ready.pop_front() {
-                return Poll::Ready(Some(Ok(ev)));
-            }
-            if this.done {
-                return Poll::Ready(None);
-            }
-            match this.bytes.as_mut().poll_next(cx) {
-                Poll::Ready(Some(Ok(chunk))) => {
-                    if let Err(e) = this.decoder.feed(&chunk, &mut this.ready) {
-                        this.done = true;
-                        this.ready.clear();
-                        return Poll::Ready(Some(Err(e)));
-                    }
-                }
-                Poll::Ready(Some(Err(e))) => {
-                    this.done = true;
-                    return Poll::Ready(Some(Err(e)));
-                }
-                Poll::Ready(None) => {
-                    this.done = true;
-                    if let Err(e) = this.decoder.finish(&mut this.ready) {
-                        return Poll::Ready(Some(Err(e)));
-                    }
-                }
-                Poll::Pending => return Poll::Pending,
+    /// Decodes a chunk of the body.
+    fn feed(&mut self, mut bytes: &[u8], out: &mut VecDeque<SseEvent>) -> Result<()> {
+        if self.skip_lf {
+            self.skip_lf = false;
+            if let Some(rest) = bytes.strip_prefix(b"\n") {
+                bytes = rest;
             }
         }
+        while let Some(pos) = bytes.iter().position(|b| *b == b'\n' || *b == b'\r') {
+            let (line, rest) = bytes.split_at(pos);
+            let ends_cr = rest[0] == b'\r';
+            bytes = &rest[1..];
+            if ends_cr {
+                match bytes.first() {
+                    Some(b'\n') => bytes = &bytes[1..],
+                    None => self.skip_lf = true,
+                    _ => {}
+                }
+            }
+            if self.partial.is_empty() {
+                self.line(line, out)?;
+            } else {
+                let mut whole = std::mem::take(&mut self.partial);
+                whole.extend_from_slice(line);
+                self.line(&whole, out)?;
+                whole.clear();
+                self.partial = whole;
+            }
+        }
+        if self.partial.len() + bytes.len() > self.max {
+            return Err(too_long("event", self.max));
+        }
+        self.partial.extend_from_slice(bytes);
+        Ok(())
     }
-}
 
-/// Maps a body read failure to a typed error.
-pub(crate) fn body_error(e: reqwest::Error) -> Error {
-    let timeout = e.is_timeout();
-    let err = Error::from(e);
-    if timeout {
-        return err;
+    /// The body ended cleanly: delivers a last event that lacked its blank line.
+    fn finish(&mut self, out: &mut VecDeque<SseEvent>) -> Result<()> {
+        if !self.partial.is_empty() {
+            let line = std::mem::take(&mut self.partial);
+            self.line(&line, out)?;
+        }
+        self.dispatch(out);
+        let stray = std::mem::take(&mut self.stray);
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(stray.trim())
+            && let Some(err) = error_from_json(&v)
+        {
+            return Err(err);
+        }
+        Ok(())
     }
-    let msg = format!("the stream broke before it ended: {}", err.message());
-    err.with_kind(ErrorKind::ApiConnection).with_message(msg)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::{Error, ErrorKind};
+    use futures::StreamExt;
 
     fn decode_parts(parts: &[&[u8]]) -> (Vec<SseEvent>, Result<()>) {
         let mut d = SseDecoder::new(1 << 20);

@@ -38,23 +38,44 @@ impl AllowedFailsPolicy {
 
     /// Parses Python LiteLLM's keys (`RateLimitErrorAllowedFails`, …).
     pub fn set_litellm(&mut self, key: &str, n: u32) -> bool {
-        let kind = match key {
-            "BadRequestErrorAllowedFails" => ErrorKind::BadRequest,
-            "AuthenticationErrorAllowedFails" => ErrorKind::Authentication,
-            "PermissionDeniedErrorAllowedFails" => ErrorKind::PermissionDenied,
-            "NotFoundErrorAllowedFails" => ErrorKind::NotFound,
-            "TimeoutErrorAllowedFails" => ErrorKind::Timeout,
-            "RateLimitErrorAllowedFails" => ErrorKind::RateLimit,
-            "ContentPolicyViolationErrorAllowedFails" => ErrorKind::ContentPolicyViolation,
-            "ContextWindowExceededErrorAllowedFails" => ErrorKind::ContextWindowExceeded,
-            "InternalServerErrorAllowedFails" => ErrorKind::InternalServer,
-            "ServiceUnavailableErrorAllowedFails" => ErrorKind::ServiceUnavailable,
-            "APIConnectionErrorAllowedFails" => ErrorKind::ApiConnection,
-            _ => return false,
+        let Some(kind) = policy_key_kind(key, "AllowedFails") else {
+            return false;
         };
         self.by_kind.insert(kind, n);
         true
     }
+}
+
+/// The error classes Python LiteLLM's per-class router policies name, with their kinds.
+const POLICY_CLASSES: &[(&str, ErrorKind)] = &[
+    ("BadRequestError", ErrorKind::BadRequest),
+    ("AuthenticationError", ErrorKind::Authentication),
+    ("PermissionDeniedError", ErrorKind::PermissionDenied),
+    ("NotFoundError", ErrorKind::NotFound),
+    ("TimeoutError", ErrorKind::Timeout),
+    ("RateLimitError", ErrorKind::RateLimit),
+    (
+        "ContentPolicyViolationError",
+        ErrorKind::ContentPolicyViolation,
+    ),
+    (
+        "ContextWindowExceededError",
+        ErrorKind::ContextWindowExceeded,
+    ),
+    ("InternalServerError", ErrorKind::InternalServer),
+    ("ServiceUnavailableError", ErrorKind::ServiceUnavailable),
+    ("APIConnectionError", ErrorKind::ApiConnection),
+];
+
+/// The kind a Python LiteLLM policy key names: an error class followed by `suffix`
+/// (`RateLimitErrorAllowedFails` for [`AllowedFailsPolicy`], `RateLimitErrorRetries` for
+/// [`RetryPolicy`](super::RetryPolicy)).
+pub(crate) fn policy_key_kind(key: &str, suffix: &str) -> Option<ErrorKind> {
+    let class = key.strip_suffix(suffix)?;
+    POLICY_CLASSES
+        .iter()
+        .find(|(name, _)| *name == class)
+        .map(|(_, kind)| *kind)
 }
 
 /// The cooldown settings of a router.
@@ -255,5 +276,37 @@ mod tests {
         };
         assert!(cooldown_for(&r, &rl, counts(5, 9, 9), 2).is_none());
         assert!(cooldown_for(&r, &rl, counts(6, 9, 9), 2).is_some());
+    }
+
+    #[test]
+    fn python_policy_keys_of_both_policies() {
+        use crate::router::RetryPolicy;
+        for (class, kind) in POLICY_CLASSES {
+            let mut fails = AllowedFailsPolicy::new();
+            assert!(
+                fails.set_litellm(&format!("{class}AllowedFails"), 3),
+                "{class}"
+            );
+            assert_eq!(fails.get(*kind), Some(3));
+            let mut retries = RetryPolicy::new();
+            assert!(
+                retries.set_litellm(&format!("{class}Retries"), 4),
+                "{class}"
+            );
+            assert_eq!(retries.get(*kind), Some(4));
+            // the other policy's suffix is not accepted
+            assert!(!fails.set_litellm(&format!("{class}Retries"), 1));
+            assert!(!retries.set_litellm(&format!("{class}AllowedFails"), 1));
+        }
+        assert_eq!(POLICY_CLASSES.len(), 11);
+        for key in [
+            "RateLimitError",
+            "AllowedFails",
+            "UnprocessableEntityErrorAllowedFails",
+            "BudgetExceededErrorAllowedFails",
+            "ratelimiterrorAllowedFails",
+        ] {
+            assert!(!AllowedFailsPolicy::new().set_litellm(key, 1), "{key}");
+        }
     }
 }

@@ -7,6 +7,7 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use crate::state::DeploymentCounters;
+use crate::types::setters::setters;
 use crate::types::{CallOptions, MockResponse, SecretString};
 
 /// Facts about a deployment's model: context window and prices.
@@ -172,74 +173,28 @@ impl Deployment {
         self
     }
 
-    /// Sets the API key.
-    #[must_use = "setters return the changed deployment; use it"]
-    pub fn api_key(mut self, key: impl Into<SecretString>) -> Self {
-        self.api_key = Some(key.into());
-        self
-    }
-
-    /// Sets the base URL.
-    #[must_use = "setters return the changed deployment; use it"]
-    pub fn api_base(mut self, base: impl Into<String>) -> Self {
-        self.api_base = Some(base.into());
-        self
-    }
-
-    /// Sets the API version.
-    #[must_use = "setters return the changed deployment; use it"]
-    pub fn api_version(mut self, version: impl Into<String>) -> Self {
-        self.api_version = Some(version.into());
-        self
-    }
-
-    /// Sets the weight.
-    #[must_use = "setters return the changed deployment; use it"]
-    pub fn weight(mut self, weight: f64) -> Self {
-        self.weight = Some(weight);
-        self
-    }
-
-    /// Sets requests per minute.
-    #[must_use = "setters return the changed deployment; use it"]
-    pub fn rpm(mut self, rpm: u64) -> Self {
-        self.rpm = Some(rpm);
-        self
-    }
-
-    /// Sets tokens per minute.
-    #[must_use = "setters return the changed deployment; use it"]
-    pub fn tpm(mut self, tpm: u64) -> Self {
-        self.tpm = Some(tpm);
-        self
-    }
-
-    /// Sets the most calls in flight.
-    #[must_use = "setters return the changed deployment; use it"]
-    pub fn max_parallel_requests(mut self, n: u32) -> Self {
-        self.max_parallel_requests = Some(n);
-        self
-    }
-
-    /// Sets the timeout.
-    #[must_use = "setters return the changed deployment; use it"]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// Sets the stream timeout.
-    #[must_use = "setters return the changed deployment; use it"]
-    pub fn stream_timeout(mut self, timeout: Duration) -> Self {
-        self.stream_timeout = Some(timeout);
-        self
-    }
-
-    /// Sets the priority tier.
-    #[must_use = "setters return the changed deployment; use it"]
-    pub fn order(mut self, order: u32) -> Self {
-        self.order = Some(order);
-        self
+    setters! {
+        must_use = "setters return the changed deployment; use it";
+        /// Sets the API key.
+        api_key: impl Into<SecretString>,
+        /// Sets the base URL.
+        api_base: impl Into<String>,
+        /// Sets the API version.
+        api_version: impl Into<String>,
+        /// Sets the weight.
+        weight: f64,
+        /// Sets requests per minute.
+        rpm: u64,
+        /// Sets tokens per minute.
+        tpm: u64,
+        /// Sets the most calls in flight.
+        max_parallel_requests: u32,
+        /// Sets the timeout.
+        timeout: Duration,
+        /// Sets the stream timeout.
+        stream_timeout: Duration,
+        /// Sets the priority tier.
+        order: u32,
     }
 
     /// Sets the tags.

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use super::cooldown::policy_key_kind;
 use crate::error::{Error, ErrorKind};
 
 /// Retries per kind of failure, overriding `num_retries` for the kinds it names.
@@ -42,19 +43,8 @@ impl RetryPolicy {
 
     /// Parses Python LiteLLM's policy keys (`RateLimitErrorRetries`, `TimeoutErrorRetries`, …).
     pub fn set_litellm(&mut self, key: &str, n: u32) -> bool {
-        let kind = match key {
-            "BadRequestErrorRetries" => ErrorKind::BadRequest,
-            "AuthenticationErrorRetries" => ErrorKind::Authentication,
-            "PermissionDeniedErrorRetries" => ErrorKind::PermissionDenied,
-            "NotFoundErrorRetries" => ErrorKind::NotFound,
-            "TimeoutErrorRetries" => ErrorKind::Timeout,
-            "RateLimitErrorRetries" => ErrorKind::RateLimit,
-            "ContentPolicyViolationErrorRetries" => ErrorKind::ContentPolicyViolation,
-            "ContextWindowExceededErrorRetries" => ErrorKind::ContextWindowExceeded,
-            "InternalServerErrorRetries" => ErrorKind::InternalServer,
-            "ServiceUnavailableErrorRetries" => ErrorKind::ServiceUnavailable,
-            "APIConnectionErrorRetries" => ErrorKind::ApiConnection,
-            _ => return false,
+        let Some(kind) = policy_key_kind(key, "Retries") else {
+            return false;
         };
         self.by_kind.insert(kind, n);
         true

@@ -4,10 +4,12 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
+use super::from_text::from_text;
 use super::map_de::{Index, NullDefault, Plain, Stringish, Timestamp, map_deserialize, wrapper};
 use super::meta::ResponseMeta;
 use super::options::CallOptions;
 use super::serde_util::{Extra, null_default, opt_stringish, string_enum, stringish};
+use super::setters::{extra_body_setter, setters};
 use super::usage::Usage;
 
 string_enum! {
@@ -698,35 +700,7 @@ impl Stop {
     }
 }
 
-impl From<&str> for Stop {
-    fn from(s: &str) -> Self {
-        Stop::One(s.to_string())
-    }
-}
-
-impl From<String> for Stop {
-    fn from(s: String) -> Self {
-        Stop::One(s)
-    }
-}
-
-impl From<Vec<String>> for Stop {
-    fn from(v: Vec<String>) -> Self {
-        Stop::Many(v)
-    }
-}
-
-impl From<Vec<&str>> for Stop {
-    fn from(v: Vec<&str>) -> Self {
-        Stop::Many(v.into_iter().map(String::from).collect())
-    }
-}
-
-impl<const N: usize> From<[&str; N]> for Stop {
-    fn from(v: [&str; N]) -> Self {
-        Stop::Many(v.iter().map(|s| s.to_string()).collect())
-    }
-}
+from_text!(Stop: One, Many, arrays);
 
 /// Streaming options.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -875,19 +849,6 @@ pub struct ChatRequest {
     #[serde(skip)]
     pub options: CallOptions,
 }
-
-macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident : $ty:ty),* $(,)?) => {$(
-        $(#[$doc])*
-        #[must_use = "setters return the changed request; use it"]
-        pub fn $name(mut self, value: $ty) -> Self {
-            self.$name = Some(value.into());
-            self
-        }
-    )*};
-}
-pub(crate) use setters;
-
 impl ChatRequest {
     /// A request for `model` with `messages`.
     pub fn new(model: impl Into<String>, messages: Vec<Message>) -> ChatRequest {
@@ -963,20 +924,16 @@ impl ChatRequest {
         web_search_options: Value,
     }
 
-    /// Merges vendor-specific fields into the body (an object's keys are added at the top level).
-    ///
-    /// ```
-    /// use litellm::{ChatRequest, Message};
-    /// let req = ChatRequest::new("openai/gpt-4o", vec![Message::user("hi")])
-    ///     .extra_body(serde_json::json!({"top_k": 40}));
-    /// assert_eq!(serde_json::to_value(&req).unwrap()["top_k"], 40);
-    /// ```
-    #[must_use = "setters return the changed request; use it"]
-    pub fn extra_body(mut self, fields: Value) -> Self {
-        if let Value::Object(map) = fields {
-            self.extra_body.extend(map);
-        }
-        self
+    extra_body_setter! {
+        /// Merges vendor-specific fields into the body (an object's keys are added at the top
+        /// level).
+        ///
+        /// ```
+        /// use litellm::{ChatRequest, Message};
+        /// let req = ChatRequest::new("openai/gpt-4o", vec![Message::user("hi")])
+        ///     .extra_body(serde_json::json!({"top_k": 40}));
+        /// assert_eq!(serde_json::to_value(&req).unwrap()["top_k"], 40);
+        /// ```
     }
 
     /// Adds one message.

@@ -4,11 +4,12 @@
 use base64::Engine;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
+use super::from_text::from_text;
 use super::meta::ResponseMeta;
 use super::options::CallOptions;
 use super::serde_util::{Extra, count, index, null_default};
+use super::setters::{extra_body_setter, setters};
 
 /// What to embed.
 ///
@@ -57,35 +58,7 @@ impl EmbeddingInput {
     }
 }
 
-impl From<&str> for EmbeddingInput {
-    fn from(s: &str) -> Self {
-        EmbeddingInput::Text(s.to_string())
-    }
-}
-
-impl From<String> for EmbeddingInput {
-    fn from(s: String) -> Self {
-        EmbeddingInput::Text(s)
-    }
-}
-
-impl From<Vec<String>> for EmbeddingInput {
-    fn from(v: Vec<String>) -> Self {
-        EmbeddingInput::Texts(v)
-    }
-}
-
-impl From<Vec<&str>> for EmbeddingInput {
-    fn from(v: Vec<&str>) -> Self {
-        EmbeddingInput::Texts(v.into_iter().map(String::from).collect())
-    }
-}
-
-impl<const N: usize> From<[&str; N]> for EmbeddingInput {
-    fn from(v: [&str; N]) -> Self {
-        EmbeddingInput::Texts(v.iter().map(|s| s.to_string()).collect())
-    }
-}
+from_text!(EmbeddingInput: Text, Texts, arrays);
 
 impl From<Vec<u32>> for EmbeddingInput {
     fn from(v: Vec<u32>) -> Self {
@@ -155,34 +128,17 @@ impl EmbeddingRequest {
         }
     }
 
-    /// Sets `encoding_format`.
-    #[must_use = "setters return the changed request; use it"]
-    pub fn encoding_format(mut self, format: EncodingFormat) -> Self {
-        self.encoding_format = Some(format);
-        self
+    setters! {
+        /// Sets `encoding_format`.
+        encoding_format: EncodingFormat,
+        /// Sets `dimensions`.
+        dimensions: u32,
+        /// Sets `user`.
+        user: impl Into<String>,
     }
 
-    /// Sets `dimensions`.
-    #[must_use = "setters return the changed request; use it"]
-    pub fn dimensions(mut self, dimensions: u32) -> Self {
-        self.dimensions = Some(dimensions);
-        self
-    }
-
-    /// Sets `user`.
-    #[must_use = "setters return the changed request; use it"]
-    pub fn user(mut self, user: impl Into<String>) -> Self {
-        self.user = Some(user.into());
-        self
-    }
-
-    /// Merges vendor-specific fields into the body.
-    #[must_use = "setters return the changed request; use it"]
-    pub fn extra_body(mut self, fields: Value) -> Self {
-        if let Value::Object(map) = fields {
-            self.extra_body.extend(map);
-        }
-        self
+    extra_body_setter! {
+        /// Merges vendor-specific fields into the body.
     }
 
     super::options::call_option_setters!();

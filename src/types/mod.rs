@@ -5,8 +5,10 @@
 //! accepted where a value is usually present, and token counts never fail on extreme numbers.
 //! Serializing a request emits only the fields the caller set.
 
+mod from_text;
 pub(crate) mod map_de;
 pub(crate) mod serde_util;
+pub(crate) mod setters;
 
 pub mod chat;
 pub mod embedding;

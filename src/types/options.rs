@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::chat::ToolCall;
 use super::secret::SecretString;
+use super::setters::setters;
 use super::usage::Usage;
 use crate::error::ErrorKind;
 
@@ -257,18 +258,12 @@ impl Metadata {
         Metadata::default()
     }
 
-    /// Sets the end user.
-    #[must_use = "setters return the changed metadata; use it"]
-    pub fn user(mut self, user: impl Into<String>) -> Self {
-        self.user = Some(user.into());
-        self
-    }
-
-    /// Sets your API key id or alias (spend tracking, budgets, quotas).
-    #[must_use = "setters return the changed metadata; use it"]
-    pub fn key(mut self, key: impl Into<String>) -> Self {
-        self.key = Some(key.into());
-        self
+    setters! {
+        must_use = "setters return the changed metadata; use it";
+        /// Sets the end user.
+        user: impl Into<String>,
+        /// Sets your API key id or alias (spend tracking, budgets, quotas).
+        key: impl Into<String>,
     }
 
     /// Adds a tag.

@@ -61,6 +61,42 @@ impl ChatChunk {
     pub fn finish_reason(&self) -> Option<&FinishReason> {
         self.choices.first().and_then(|c| c.finish_reason.as_ref())
     }
+
+    /// A chunk of stream `id` carrying `delta` (and `finish_reason`) for choice 0: what a
+    /// decoder of a vendor that streams one choice emits.
+    pub(crate) fn of_delta(
+        id: &str,
+        created: i64,
+        model: &str,
+        delta: Delta,
+        finish_reason: Option<FinishReason>,
+    ) -> ChatChunk {
+        ChatChunk {
+            id: id.to_string(),
+            object: "chat.completion.chunk".to_string(),
+            created,
+            model: model.to_string(),
+            choices: vec![ChunkChoice {
+                index: 0,
+                delta,
+                finish_reason,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    /// The usage chunk that ends stream `id`: no choices, the usage of the whole call.
+    pub(crate) fn of_usage(id: &str, created: i64, model: &str, usage: Usage) -> ChatChunk {
+        ChatChunk {
+            id: id.to_string(),
+            object: "chat.completion.chunk".to_string(),
+            created,
+            model: model.to_string(),
+            usage: Some(usage),
+            ..Default::default()
+        }
+    }
 }
 
 /// The delta of one choice.

@@ -4,9 +4,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::chat::{FinishReason, Stop, StreamOptions};
+use super::from_text::from_text;
 use super::meta::ResponseMeta;
 use super::options::CallOptions;
 use super::serde_util::{Extra, index, null_default, stringish, timestamp};
+use super::setters::{extra_body_setter, setters};
 use super::usage::Usage;
 
 /// The prompt of a text completion.
@@ -34,29 +36,7 @@ impl Prompt {
     }
 }
 
-impl From<&str> for Prompt {
-    fn from(s: &str) -> Self {
-        Prompt::Text(s.to_string())
-    }
-}
-
-impl From<String> for Prompt {
-    fn from(s: String) -> Self {
-        Prompt::Text(s)
-    }
-}
-
-impl From<Vec<String>> for Prompt {
-    fn from(v: Vec<String>) -> Self {
-        Prompt::Texts(v)
-    }
-}
-
-impl From<Vec<&str>> for Prompt {
-    fn from(v: Vec<&str>) -> Self {
-        Prompt::Texts(v.into_iter().map(String::from).collect())
-    }
-}
+from_text!(Prompt: Text, Texts);
 
 impl From<Vec<u32>> for Prompt {
     fn from(v: Vec<u32>) -> Self {
@@ -162,7 +142,7 @@ impl TextCompletionRequest {
         }
     }
 
-    super::chat::setters! {
+    setters! {
         /// Sets `suffix`.
         suffix: impl Into<String>,
         /// Sets `max_tokens`.
@@ -193,13 +173,8 @@ impl TextCompletionRequest {
         user: impl Into<String>,
     }
 
-    /// Merges vendor-specific fields into the body.
-    #[must_use = "setters return the changed request; use it"]
-    pub fn extra_body(mut self, fields: Value) -> Self {
-        if let Value::Object(map) = fields {
-            self.extra_body.extend(map);
-        }
-        self
+    extra_body_setter! {
+        /// Merges vendor-specific fields into the body.
     }
 
     super::options::call_option_setters!();

@@ -6,6 +6,8 @@
 use super::*;
 use crate::types::{CompletionTokensDetails, PromptTokensDetails, ResponseMeta};
 
+/// Usage of `pt` prompt and `ct` completion tokens, with cached, cache-write and reasoning
+/// token details when non-zero.
 fn usage(pt: u64, ct: u64, cached: u64, write: u64, reasoning: u64) -> Usage {
     let mut u = Usage::new(pt, ct);
     if cached > 0 || write > 0 {
@@ -24,171 +26,91 @@ fn usage(pt: u64, ct: u64, cached: u64, write: u64, reasoning: u64) -> Usage {
     u
 }
 
-#[track_caller]
-fn close(got: f64, want: f64) {
-    assert!(
-        (got - want).abs() <= 1e-12 * want.abs().max(1e-6),
-        "got {got:e}, want {want:e}"
-    );
+/// Equal but for floating-point rounding.
+fn near(got: f64, want: f64) -> bool {
+    (got - want).abs() <= 1e-12 * want.abs().max(1e-6)
 }
 
 #[track_caller]
-fn check(model: &str, provider: &str, u: &Usage, tier: Option<&str>, prompt: f64, completion: f64) {
+fn close(got: f64, want: f64) {
+    assert!(near(got, want), "got {got:e}, want {want:e}");
+}
+
+/// One priced call: model, provider, usage, service tier, and the expected prompt and
+/// completion costs in USD.
+type Case<'a> = (&'a str, &'a str, Usage, Option<&'a str>, f64, f64);
+
+/// Prices every case with the global table and compares both costs.
+#[track_caller]
+fn check(cases: &[Case]) {
     let t = PriceTable::global();
-    let c = t
-        .usage_cost(Some(provider), model, "", u, tier)
-        .unwrap_or_else(|| panic!("{model} has no price"));
-    close(c.prompt, prompt);
-    close(c.completion, completion);
+    for (model, provider, u, tier, prompt, completion) in cases {
+        let c = t
+            .usage_cost(Some(provider), model, "", u, *tier)
+            .unwrap_or_else(|| panic!("{model} has no price"));
+        for (what, got, want) in [
+            ("prompt", c.prompt, *prompt),
+            ("completion", c.completion, *completion),
+        ] {
+            assert!(
+                near(got, want),
+                "{model} {what}: got {got:e}, want {want:e}"
+            );
+        }
+    }
 }
 
 #[test]
 fn openai_plain_cached_and_reasoning() {
-    check(
-        "gpt-4o",
-        "openai",
-        &usage(1000, 500, 0, 0, 0),
-        None,
-        0.0025,
-        0.005,
-    );
-    // 6,000 uncached × $2.50/M + 4,000 cached × $1.25/M
-    check(
-        "openai/gpt-4o-2024-08-06",
-        "openai",
-        &usage(10_000, 2000, 4000, 0, 0),
-        None,
-        0.02,
-        0.02,
-    );
-    check(
-        "gpt-4o-mini",
-        "openai",
-        &usage(123_456, 7890, 100_000, 0, 0),
-        None,
-        0.0110184,
-        0.0047339999999999995,
-    );
-    // Reasoning tokens are completion tokens, priced as output.
-    check(
-        "o3-mini",
-        "openai",
-        &usage(2000, 3000, 0, 0, 2500),
-        None,
-        0.0022,
-        0.013200000000000002,
-    );
-    check(
-        "gpt-5",
-        "openai",
-        &usage(20_000, 4000, 15_000, 0, 3000),
-        None,
-        0.008125,
-        0.04,
-    );
-    check(
-        "gpt-4.1-nano",
-        "openai",
-        &usage(1_000_000, 1_000_000, 0, 0, 0),
-        None,
-        0.09999999999999999,
-        0.39999999999999997,
-    );
-    check(
-        "text-embedding-3-small",
-        "openai",
-        &usage(1000, 0, 0, 0, 0),
-        None,
-        2e-05,
-        0.0,
-    );
+    #[rustfmt::skip]
+    let cases = [
+        ("gpt-4o", "openai", usage(1000, 500, 0, 0, 0), None, 0.0025, 0.005),
+        // 6,000 uncached × $2.50/M + 4,000 cached × $1.25/M
+        ("openai/gpt-4o-2024-08-06", "openai", usage(10_000, 2000, 4000, 0, 0), None, 0.02, 0.02),
+        ("gpt-4o-mini", "openai", usage(123_456, 7890, 100_000, 0, 0), None, 0.0110184, 0.0047339999999999995),
+        // Reasoning tokens are completion tokens, priced as output.
+        ("o3-mini", "openai", usage(2000, 3000, 0, 0, 2500), None, 0.0022, 0.013200000000000002),
+        ("gpt-5", "openai", usage(20_000, 4000, 15_000, 0, 3000), None, 0.008125, 0.04),
+        ("gpt-4.1-nano", "openai", usage(1_000_000, 1_000_000, 0, 0, 0), None, 0.09999999999999999, 0.39999999999999997),
+        ("text-embedding-3-small", "openai", usage(1000, 0, 0, 0, 0), None, 2e-05, 0.0),
+    ];
+    check(&cases);
 }
 
 #[test]
 fn service_tiers() {
-    check(
-        "gpt-5",
-        "openai",
-        &usage(20_000, 4000, 15_000, 0, 0),
-        Some("flex"),
-        0.0040625,
-        0.02,
-    );
-    check(
-        "gpt-5-mini",
-        "openai",
-        &usage(20_000, 4000, 0, 0, 0),
-        Some("priority"),
-        0.009,
-        0.0144,
-    );
-    // `default` and unknown tiers are standard.
-    check(
-        "gpt-5-mini",
-        "openai",
-        &usage(20_000, 4000, 0, 0, 0),
-        Some("default"),
-        0.005,
-        0.008,
-    );
+    #[rustfmt::skip]
+    let cases = [
+        ("gpt-5", "openai", usage(20_000, 4000, 15_000, 0, 0), Some("flex"), 0.0040625, 0.02),
+        ("gpt-5-mini", "openai", usage(20_000, 4000, 0, 0, 0), Some("priority"), 0.009, 0.0144),
+        // `default` and unknown tiers are standard.
+        ("gpt-5-mini", "openai", usage(20_000, 4000, 0, 0, 0), Some("default"), 0.005, 0.008),
+    ];
+    check(&cases);
 }
 
 #[test]
 fn azure_and_bedrock_regional_prices() {
-    check(
-        "azure/gpt-4o-2024-08-06",
-        "azure",
-        &usage(1000, 500, 512, 0, 0),
-        None,
-        0.00186,
-        0.005,
-    );
-    // Bedrock's US cross-region Claude costs 10 % more than the global price.
-    check(
-        "bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0",
-        "bedrock",
-        &usage(1000, 500, 0, 0, 0),
-        None,
-        0.0033,
-        0.00825,
-    );
-    check(
-        "bedrock/amazon.nova-pro-v1:0",
-        "bedrock",
-        &usage(1000, 500, 400, 0, 0),
-        None,
-        0.00056,
-        0.0015999999999999999,
-    );
+    #[rustfmt::skip]
+    let cases = [
+        ("azure/gpt-4o-2024-08-06", "azure", usage(1000, 500, 512, 0, 0), None, 0.00186, 0.005),
+        // Bedrock's US cross-region Claude costs 10 % more than the global price.
+        ("bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0", "bedrock", usage(1000, 500, 0, 0, 0), None, 0.0033, 0.00825),
+        ("bedrock/amazon.nova-pro-v1:0", "bedrock", usage(1000, 500, 400, 0, 0), None, 0.00056, 0.0015999999999999999),
+    ];
+    check(&cases);
 }
 
 #[test]
 fn anthropic_cache_read_and_write() {
-    // 2,000 plain × $3/M + 1,000 read × $0.30/M + 2,000 written × $3.75/M
-    check(
-        "claude-sonnet-4-5",
-        "anthropic",
-        &usage(5000, 100, 1000, 2000, 0),
-        None,
-        0.0138,
-        0.0015,
-    );
-    check(
-        "anthropic/claude-haiku-4-5",
-        "anthropic",
-        &usage(10_000, 800, 9000, 0, 0),
-        None,
-        0.0019,
-        0.004,
-    );
-    check(
-        "claude-opus-4-5",
-        "anthropic",
-        &usage(3000, 2000, 0, 2500, 1200),
-        None,
-        0.018125,
-        0.05,
-    );
+    #[rustfmt::skip]
+    let cases = [
+        // 2,000 plain × $3/M + 1,000 read × $0.30/M + 2,000 written × $3.75/M
+        ("claude-sonnet-4-5", "anthropic", usage(5000, 100, 1000, 2000, 0), None, 0.0138, 0.0015),
+        ("anthropic/claude-haiku-4-5", "anthropic", usage(10_000, 800, 9000, 0, 0), None, 0.0019, 0.004),
+        ("claude-opus-4-5", "anthropic", usage(3000, 2000, 0, 2500, 1200), None, 0.018125, 0.05),
+    ];
+    check(&cases);
 }
 
 #[test]
@@ -208,115 +130,43 @@ fn anthropic_one_hour_cache_writes() {
 
 #[test]
 fn gemini_long_context_and_reasoning() {
-    // Above 200k prompt tokens every token is priced at the long-context rates.
-    check(
-        "gemini/gemini-2.5-pro",
-        "gemini",
-        &usage(300_000, 1000, 100_000, 0, 0),
-        None,
-        0.525,
-        0.015000000000000001,
-    );
-    check(
-        "gemini/gemini-2.5-pro",
-        "gemini",
-        &usage(100_000, 1000, 0, 0, 0),
-        None,
-        0.125,
-        0.01,
-    );
-    check(
-        "gemini/gemini-2.5-flash",
-        "gemini",
-        &usage(4000, 3000, 0, 0, 2000),
-        None,
-        0.0012,
-        0.0075,
-    );
-    check(
-        "vertex_ai/gemini-2.5-flash",
-        "vertex_ai",
-        &usage(4000, 3000, 1000, 0, 0),
-        None,
-        0.0009299999999999999,
-        0.007500000000000001,
-    );
+    #[rustfmt::skip]
+    let cases = [
+        // Above 200k prompt tokens every token is priced at the long-context rates.
+        ("gemini/gemini-2.5-pro", "gemini", usage(300_000, 1000, 100_000, 0, 0), None, 0.525, 0.015000000000000001),
+        ("gemini/gemini-2.5-pro", "gemini", usage(100_000, 1000, 0, 0, 0), None, 0.125, 0.01),
+        ("gemini/gemini-2.5-flash", "gemini", usage(4000, 3000, 0, 0, 2000), None, 0.0012, 0.0075),
+        ("vertex_ai/gemini-2.5-flash", "vertex_ai", usage(4000, 3000, 1000, 0, 0), None, 0.0009299999999999999, 0.007500000000000001),
+    ];
+    check(&cases);
 }
 
 #[test]
 fn other_vendors() {
-    check(
-        "deepseek/deepseek-chat",
-        "deepseek",
-        &usage(10_000, 1000, 8000, 0, 0),
-        None,
-        0.0007840000000000001,
-        0.00042,
-    );
-    check(
-        "mistral/mistral-small-latest",
-        "mistral",
-        &usage(1000, 500, 0, 0, 0),
-        None,
-        0.00015,
-        0.0003,
-    );
-    check(
-        "together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo",
-        "together_ai",
-        &usage(1000, 500, 0, 0, 0),
-        None,
-        0.00104,
-        0.00052,
-    );
-    // Fireworks bills cached input at half the input price when it publishes none.
-    check(
-        "fireworks_ai/accounts/fireworks/models/gpt-oss-120b",
-        "fireworks_ai",
-        &usage(10_000, 500, 4000, 0, 0),
-        None,
-        0.0009599999999999999,
-        0.0003,
-    );
-    check(
-        "groq/openai/gpt-oss-120b",
-        "groq",
-        &usage(1000, 500, 0, 0, 0),
-        None,
-        0.00015,
-        0.0003,
-    );
-    // Cohere command-a: $2.50/M in, $10/M out (hand-computed).
-    check(
-        "cohere/command-a-03-2025",
-        "cohere",
-        &usage(1000, 500, 0, 0, 0),
-        None,
-        0.0025,
-        0.005,
-    );
+    #[rustfmt::skip]
+    let cases = [
+        ("deepseek/deepseek-chat", "deepseek", usage(10_000, 1000, 8000, 0, 0), None, 0.0007840000000000001, 0.00042),
+        ("mistral/mistral-small-latest", "mistral", usage(1000, 500, 0, 0, 0), None, 0.00015, 0.0003),
+        ("together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo", "together_ai", usage(1000, 500, 0, 0, 0), None, 0.00104, 0.00052),
+        // Fireworks bills cached input at half the input price when it publishes none.
+        ("fireworks_ai/accounts/fireworks/models/gpt-oss-120b", "fireworks_ai", usage(10_000, 500, 4000, 0, 0), None, 0.0009599999999999999, 0.0003),
+        ("groq/openai/gpt-oss-120b", "groq", usage(1000, 500, 0, 0, 0), None, 0.00015, 0.0003),
+        // Cohere command-a: $2.50/M in, $10/M out (hand-computed).
+        ("cohere/command-a-03-2025", "cohere", usage(1000, 500, 0, 0, 0), None, 0.0025, 0.005),
+    ];
+    check(&cases);
 }
 
 #[test]
 fn xai_reasoning_outside_completion() {
-    // xAI reports reasoning outside completion_tokens (total = 2,000 > 1,500): both billed.
-    check(
-        "xai/grok-code-fast-1",
-        "xai",
-        &usage_total(1000, 500, 2000, 500),
-        None,
-        0.001,
-        0.002,
-    );
-    // Already folded in (total = prompt + completion): not counted twice.
-    check(
-        "xai/grok-code-fast-1",
-        "xai",
-        &usage(1000, 1000, 0, 0, 500),
-        None,
-        0.001,
-        0.002,
-    );
+    #[rustfmt::skip]
+    let cases = [
+        // xAI reports reasoning outside completion_tokens (total = 2,000 > 1,500): both billed.
+        ("xai/grok-code-fast-1", "xai", usage_total(1000, 500, 2000, 500), None, 0.001, 0.002),
+        // Already folded in (total = prompt + completion): not counted twice.
+        ("xai/grok-code-fast-1", "xai", usage(1000, 1000, 0, 0, 500), None, 0.001, 0.002),
+    ];
+    check(&cases);
 }
 
 fn usage_total(pt: u64, ct: u64, total: u64, reasoning: u64) -> Usage {

@@ -9,8 +9,7 @@ pub(super) fn request_body(
     stream: bool,
 ) -> Result<(Vec<u8>, Plan)> {
     let (body, plan) = build_body(req, cx, stream)?;
-    let bytes = serde_json::to_vec(&body)
-        .map_err(|e| Error::bad_request(format!("could not serialize the request: {e}")))?;
+    let bytes = http::json_body(&body)?;
     Ok((bytes, plan))
 }
 

@@ -59,20 +59,7 @@ impl AnthropicDecoder {
     }
 
     fn chunk(&self, delta: Delta, finish_reason: Option<FinishReason>) -> ChatChunk {
-        ChatChunk {
-            id: self.id.clone(),
-            object: "chat.completion.chunk".to_string(),
-            created: self.created,
-            model: self.model.clone(),
-            choices: vec![ChunkChoice {
-                index: 0,
-                delta,
-                finish_reason,
-                logprobs: None,
-                extra: Extra::new(),
-            }],
-            ..Default::default()
-        }
+        ChatChunk::of_delta(&self.id, self.created, &self.model, delta, finish_reason)
     }
 
     fn start(&mut self, out: &mut VecDeque<ChatChunk>) {
@@ -316,15 +303,12 @@ impl AnthropicDecoder {
         if self.usage.is_empty() {
             return None;
         }
-        Some(ChatChunk {
-            id: self.id.clone(),
-            object: "chat.completion.chunk".to_string(),
-            created: self.created,
-            model: self.model.clone(),
-            choices: Vec::new(),
-            usage: Some(self.usage.to_usage()),
-            ..Default::default()
-        })
+        Some(ChatChunk::of_usage(
+            &self.id,
+            self.created,
+            &self.model,
+            self.usage.to_usage(),
+        ))
     }
 }
 

@@ -4,7 +4,8 @@ use super::request::*;
 use super::response::*;
 use super::stream::*;
 use super::*;
-use crate::types::{ChunkAccumulator, ImageUrl, JsonSchemaFormat};
+use crate::provider::test_util::{collect, decode_events};
+use crate::types::{ImageUrl, JsonSchemaFormat};
 use serde_json::json;
 
 fn cx(model: &str) -> CallContext {
@@ -837,9 +838,10 @@ fn error_bodies_and_garbage() {
 // ---------------------------------------------------------------------------------------------
 // Stream.
 
-fn ev(event: &str, data: Value) -> SseEvent {
+/// An event as Anthropic sends it: named after its data's `type`.
+fn ev(data: Value) -> SseEvent {
     SseEvent {
-        event: event.into(),
+        event: data["type"].as_str().unwrap_or_default().into(),
         data: data.to_string(),
     }
 }
@@ -853,35 +855,18 @@ fn raw(event: &str, data: &str) -> SseEvent {
 
 /// Runs events through a decoder: (chunks, finished, error).
 fn run(plan: Plan, events: Vec<SseEvent>) -> (Vec<ChatChunk>, Result<bool>) {
-    let mut d = AnthropicDecoder::new(plan);
-    let mut out = VecDeque::new();
-    for e in events {
-        match d.decode(e, &mut out) {
-            Ok(true) => return (out.into(), Ok(true)),
-            Ok(false) => {}
-            Err(e) => return (out.into(), Err(e)),
-        }
-    }
-    let end = d.end(&mut out).map(|_| false);
-    (out.into(), end)
-}
-
-fn collect(chunks: &[ChatChunk]) -> ChatResponse {
-    let mut acc = ChunkAccumulator::new();
-    chunks.iter().for_each(|c| acc.push(c));
-    acc.finish()
+    decode_events(AnthropicDecoder::new(plan), events)
 }
 
 fn start(usage: Value) -> SseEvent {
     ev(
-        "message_start",
         json!({"type":"message_start","message":{"id":"msg_s","type":"message","role":"assistant",
             "model":"claude-x","content":[],"stop_reason":null,"usage":usage}}),
     )
 }
 
 fn stop() -> SseEvent {
-    ev("message_stop", json!({"type":"message_stop"}))
+    ev(json!({"type":"message_stop"}))
 }
 
 #[test]
@@ -943,59 +928,37 @@ fn parallel_tool_call_stream_uses_a_running_index() {
         vec![
             start(json!({"input_tokens":377,"output_tokens":1})),
             ev(
-                "content_block_start",
                 json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}),
             ),
             ev(
-                "content_block_delta",
                 json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Checking."}}),
             ),
+            ev(json!({"type":"content_block_stop","index":0})),
             ev(
-                "content_block_stop",
-                json!({"type":"content_block_stop","index":0}),
-            ),
-            ev(
-                "content_block_start",
                 json!({"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_a","name":"get_weather","input":{}}}),
             ),
             ev(
-                "content_block_delta",
                 json!({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":""}}),
             ),
             ev(
-                "content_block_delta",
                 json!({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"city\": \"P"}}),
             ),
             ev(
-                "content_block_delta",
                 json!({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"aris\"}"}}),
             ),
+            ev(json!({"type":"content_block_stop","index":1})),
             ev(
-                "content_block_stop",
-                json!({"type":"content_block_stop","index":1}),
-            ),
-            ev(
-                "content_block_start",
                 json!({"type":"content_block_start","index":2,"content_block":{"type":"tool_use","id":"toolu_b","name":"get_time","input":{}}}),
             ),
             ev(
-                "content_block_delta",
                 json!({"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":""}}),
             ),
+            ev(json!({"type":"content_block_stop","index":2})),
             ev(
-                "content_block_stop",
-                json!({"type":"content_block_stop","index":2}),
-            ),
-            ev(
-                "content_block_start",
                 json!({"type":"content_block_start","index":3,"content_block":{"type":"tool_use","id":"toolu_c","name":"whole","input":{"x":1}}}),
             ),
+            ev(json!({"type":"content_block_stop","index":3})),
             ev(
-                "content_block_stop",
-                json!({"type":"content_block_stop","index":3}),
-            ),
-            ev(
-                "message_delta",
                 json!({"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":65}}),
             ),
             stop(),
@@ -1034,43 +997,27 @@ fn thinking_stream_keeps_the_signature() {
         vec![
             start(json!({"input_tokens":10,"output_tokens":1})),
             ev(
-                "content_block_start",
                 json!({"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}}),
             ),
             ev(
-                "content_block_delta",
                 json!({"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Let me "}}),
             ),
             ev(
-                "content_block_delta",
                 json!({"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"think."}}),
             ),
             ev(
-                "content_block_delta",
                 json!({"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"EvQB"}}),
             ),
+            ev(json!({"type":"content_block_stop","index":0})),
             ev(
-                "content_block_stop",
-                json!({"type":"content_block_stop","index":0}),
-            ),
-            ev(
-                "content_block_start",
                 json!({"type":"content_block_start","index":1,"content_block":{"type":"redacted_thinking","data":"opaque"}}),
             ),
+            ev(json!({"type":"content_block_stop","index":1})),
             ev(
-                "content_block_stop",
-                json!({"type":"content_block_stop","index":1}),
-            ),
-            ev(
-                "content_block_start",
                 json!({"type":"content_block_start","index":2,"content_block":{"type":"text","text":"4"}}),
             ),
+            ev(json!({"type":"content_block_stop","index":2})),
             ev(
-                "content_block_stop",
-                json!({"type":"content_block_stop","index":2}),
-            ),
-            ev(
-                "message_delta",
                 json!({"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":30}}),
             ),
             stop(),
@@ -1107,23 +1054,16 @@ fn json_tool_stream_becomes_text() {
         vec![
             start(json!({"input_tokens":1,"output_tokens":1})),
             ev(
-                "content_block_start",
                 json!({"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t","name":JSON_TOOL_NAME,"input":{}}}),
             ),
             ev(
-                "content_block_delta",
                 json!({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\"c\":"}}),
             ),
             ev(
-                "content_block_delta",
                 json!({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"\"red\"}"}}),
             ),
+            ev(json!({"type":"content_block_stop","index":0})),
             ev(
-                "content_block_stop",
-                json!({"type":"content_block_stop","index":0}),
-            ),
-            ev(
-                "message_delta",
                 json!({"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":3}}),
             ),
             stop(),
@@ -1161,7 +1101,6 @@ fn error_events_truncation_and_odd_events() {
         let (_, end) = run(
             Plan::default(),
             vec![ev(
-                "error",
                 json!({"type":"error","error":{"type":ty,"message":"m"}}),
             )],
         );
@@ -1188,11 +1127,9 @@ fn error_events_truncation_and_odd_events() {
         vec![
             start(json!({"input_tokens":1,"output_tokens":1})),
             ev(
-                "content_block_delta",
                 json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}),
             ),
             ev(
-                "message_delta",
                 json!({"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":2}}),
             ),
         ],
@@ -1206,20 +1143,16 @@ fn error_events_truncation_and_odd_events() {
             start(json!({"input_tokens":43,"output_tokens":1})),
             start(json!({"input_tokens":43,"output_tokens":1})),
             ev(
-                "content_block_start",
                 json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}),
             ),
             ev(
-                "content_block_delta",
                 json!({"type":"content_block_delta","index":0,"delta":{"type":"citations_delta","citation":{}}}),
             ),
-            ev("future_event", json!({"type":"future_event"})),
+            ev(json!({"type":"future_event"})),
             ev(
-                "message_delta",
                 json!({"type":"message_delta","delta":{"stop_reason":"max_tokens"},"usage":{"input_tokens":61,"output_tokens":2}}),
             ),
             ev(
-                "message_delta",
                 json!({"type":"message_delta","delta":{"stop_reason":"max_tokens"},"usage":{"output_tokens":3}}),
             ),
             raw("message_stop", ""),
@@ -1253,48 +1186,28 @@ fn error_events_truncation_and_odd_events() {
 #[test]
 fn arbitrary_streams_never_panic() {
     use crate::provider::sse::SseDecoder;
-    use crate::testutil::{Rng, fuzz_inputs, random_splits};
+    use crate::provider::test_util::fuzz_decoder;
+    use crate::testutil::{Rng, fuzz_inputs};
     let seeds: [&[u8]; 4] = [
         b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"c\",\"content\":[],\"usage\":{\"input_tokens\":3,\"output_tokens\":1}}}\n\nevent: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\nevent: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":2}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"   }\n\n",
         b"event: content_block_start\r\ndata: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"f\",\"input\":{}}}\r\n\r\nevent: content_block_delta\r\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"a\\\":1}\"}}\r\n\r\nevent: content_block_stop\r\ndata: {\"type\":\"content_block_stop\",\"index\":1}\r\n\r\n",
         b"event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"hm\"}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"signature_delta\",\"signature\":\"S\"}}\n\nevent: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n",
         b"event: ping\ndata: {\"type\": \"ping\"}\n\nevent: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"overloaded_error\", \"message\": \"Overloaded\"}}\n\n",
     ];
-    let mut rng = Rng::new(11);
-    let mut decoded = 0;
-    for input in fuzz_inputs(
-        &seeds,
-        b"event: data{}[]\"\\,:\r\n0123456789message_startcontent_blockdeltatype",
-        3000,
-        77,
-    ) {
-        let mut sse = SseDecoder::new(1 << 16);
-        let mut dec = AnthropicDecoder::new(Plan {
-            json_tool: rng.below(2) == 0,
-        });
-        let mut events = VecDeque::new();
-        let mut chunks = VecDeque::new();
-        let mut ok = true;
-        for part in random_splits(&input, &mut rng) {
-            if sse.feed(part, &mut events).is_err() {
-                ok = false;
-                break;
-            }
-        }
-        if ok {
-            let _ = sse.finish(&mut events);
-        }
-        for e in events {
-            match dec.decode(e, &mut chunks) {
-                Ok(true) | Err(_) => break,
-                Ok(false) => {}
-            }
-        }
-        let _ = dec.end(&mut chunks);
-        decoded += chunks.len();
-        let mut acc = ChunkAccumulator::new();
-        chunks.iter().for_each(|c| acc.push(c));
-        let _ = acc.finish();
-    }
+    let decoded = fuzz_decoder(
+        fuzz_inputs(
+            &seeds,
+            b"event: data{}[]\"\\,:\r\n0123456789message_startcontent_blockdeltatype",
+            3000,
+            77,
+        ),
+        &mut Rng::new(11),
+        || SseDecoder::new(1 << 16),
+        |rng| {
+            AnthropicDecoder::new(Plan {
+                json_tool: rng.below(2) == 0,
+            })
+        },
+    );
     assert!(decoded > 600, "only {decoded} chunks decoded");
 }

@@ -11,9 +11,9 @@ use crate::provider::CallContext;
 use crate::provider::decode::ChunkDecoder;
 use crate::provider::error_map::error_from_response;
 use crate::types::{
-    ChatChunk, ChatRequest, ChatResponse, Choice, ChunkChoice, Content, ContentPart, Delta,
-    FinishReason, FunctionCallDelta, Message, PromptTokensDetails, ReasoningEffort, ResponseFormat,
-    Role, ToolCall, ToolCallDelta, ToolChoice, Usage,
+    ChatChunk, ChatRequest, ChatResponse, Choice, Content, ContentPart, Delta, FinishReason,
+    FunctionCallDelta, Message, PromptTokensDetails, ReasoningEffort, ResponseFormat, Role,
+    ToolCall, ToolCallDelta, ToolChoice, Usage,
 };
 
 /// Name of the tool that carries a `response_format` answer (as Python LiteLLM names it).
@@ -852,20 +852,7 @@ impl ConverseDecoder {
     }
 
     fn chunk(&self, delta: Delta, finish: Option<FinishReason>) -> ChatChunk {
-        ChatChunk {
-            id: self.id.clone(),
-            object: "chat.completion.chunk".into(),
-            created: self.created,
-            model: self.model.clone(),
-            choices: vec![ChunkChoice {
-                index: 0,
-                delta,
-                finish_reason: finish,
-                logprobs: None,
-                extra: Default::default(),
-            }],
-            ..Default::default()
-        }
+        ChatChunk::of_delta(&self.id, self.created, &self.model, delta, finish)
     }
 
     fn tool_delta(
@@ -1021,15 +1008,7 @@ impl ChunkDecoder for ConverseDecoder {
         self.event(&frame.event_type, &v, out)?;
         if self.saw_stop && self.saw_metadata {
             if let Some(u) = self.usage.take() {
-                out.push_back(ChatChunk {
-                    id: self.id.clone(),
-                    object: "chat.completion.chunk".into(),
-                    created: self.created,
-                    model: self.model.clone(),
-                    choices: Vec::new(),
-                    usage: Some(u),
-                    ..Default::default()
-                });
+                out.push_back(ChatChunk::of_usage(&self.id, self.created, &self.model, u));
             }
             return Ok(true);
         }

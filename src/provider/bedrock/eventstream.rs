@@ -13,10 +13,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes, BytesMut};
-use futures::{Stream, StreamExt};
+use futures::Stream;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::sse::body_error;
+use crate::provider::framed;
 
 /// The CRC-32 (IEEE 802.3, reflected, as zlib's `crc32`) lookup table.
 const CRC_TABLE: [u32; 256] = {
@@ -254,7 +254,7 @@ pub(crate) type FrameStream = Pin<Box<dyn Stream<Item = Result<Frame>> + Send>>;
 
 /// Decodes the body of `resp` as event-stream frames.
 pub(crate) fn frames(resp: reqwest::Response, max: usize) -> FrameStream {
-    let bytes = resp.bytes_stream().map(|r| r.map_err(body_error));
+    let bytes = framed::body(resp);
     Box::pin(Frames {
         bytes: Box::pin(bytes),
         decoder: FrameDecoder::new(max),

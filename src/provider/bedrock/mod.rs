@@ -325,11 +325,6 @@ fn build_request(
     Ok(HttpRequest { url, headers, body })
 }
 
-fn to_json(v: &Value) -> Result<Vec<u8>> {
-    serde_json::to_vec(v)
-        .map_err(|e| Error::bad_request(format!("could not serialize the request: {e}")))
-}
-
 fn decode_json(cx: &CallContext, body: &[u8]) -> Result<Value> {
     serde_json::from_slice(body).map_err(|e| {
         let snippet = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
@@ -350,8 +345,8 @@ async fn post(
     body: &Value,
     accept: &'static str,
 ) -> Result<reqwest::Response> {
-    let req =
-        build_request(cx, url, to_json(body)?, accept).map_err(|e| http::finish_error(cx, e))?;
+    let req = build_request(cx, url, http::json_body(body)?, accept)
+        .map_err(|e| http::finish_error(cx, e))?;
     http::send(cx, req).await.map_err(refine_error)
 }
 
@@ -392,12 +387,7 @@ impl Provider for Bedrock {
         let rid = request_id(resp.headers());
         let mut meta = ResponseMeta::new(cx.provider.clone(), cx.model.clone());
         meta.request_id = rid.clone();
-        let is_json = resp
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/json"));
-        if is_json {
+        if http::is_json(&resp) {
             // Not a stream: a whole Converse answer (a proxy or test double), replayed.
             let bytes = http::read_body(cx, resp).await?;
             let v = decode_json(cx, &bytes)?;

@@ -14,6 +14,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
+use crate::clock::civil_from_days;
+
 /// Long-term or temporary AWS credentials. `Debug` hides everything but the key id's start.
 #[derive(Clone)]
 pub(crate) struct AwsCredentials {
@@ -249,20 +251,6 @@ pub(crate) fn amz_date(time: SystemTime) -> String {
     )
 }
 
-/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 #[cfg(test)]
 mod tests {
     //! Vectors from AWS's published Signature Version 4 test suite (`aws-sig-v4-test-suite`,
@@ -295,18 +283,32 @@ mod tests {
         amz_date: DATE,
     };
 
+    /// Signs a request to `/` of the suite's scope with its credentials (and `token`).
+    fn sign_suite(
+        method: &str,
+        query: &str,
+        headers: &[(&str, &str)],
+        payload_hash: &str,
+        token: Option<&str>,
+    ) -> Signed {
+        let req = Request {
+            method,
+            path: "/",
+            query,
+            headers,
+            payload_hash,
+        };
+        sign(&req, &SUITE, &creds(token))
+    }
+
     #[test]
     fn get_vanilla() {
-        let s = sign(
-            &Request {
-                method: "GET",
-                path: "/",
-                query: "",
-                headers: &[("Host", "example.amazonaws.com"), ("X-Amz-Date", DATE)],
-                payload_hash: EMPTY,
-            },
-            &SUITE,
-            &creds(None),
+        let s = sign_suite(
+            "GET",
+            "",
+            &[("Host", "example.amazonaws.com"), ("X-Amz-Date", DATE)],
+            EMPTY,
+            None,
         );
         assert_eq!(
             s.canonical_request,
@@ -332,20 +334,16 @@ mod tests {
             hash,
             "9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e"
         );
-        let s = sign(
-            &Request {
-                method: "POST",
-                path: "/",
-                query: "",
-                headers: &[
-                    ("Content-Type", "application/x-www-form-urlencoded"),
-                    ("Host", "example.amazonaws.com"),
-                    ("X-Amz-Date", DATE),
-                ],
-                payload_hash: &hash,
-            },
-            &SUITE,
-            &creds(None),
+        let s = sign_suite(
+            "POST",
+            "",
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Host", "example.amazonaws.com"),
+                ("X-Amz-Date", DATE),
+            ],
+            &hash,
+            None,
         );
         assert!(
             s.string_to_sign
@@ -359,20 +357,16 @@ mod tests {
 
     #[test]
     fn post_sts_header_before() {
-        let s = sign(
-            &Request {
-                method: "POST",
-                path: "/",
-                query: "",
-                headers: &[
-                    ("Host", "example.amazonaws.com"),
-                    ("X-Amz-Date", DATE),
-                    ("X-Amz-Security-Token", SUITE_TOKEN),
-                ],
-                payload_hash: EMPTY,
-            },
-            &SUITE,
-            &creds(Some(SUITE_TOKEN)),
+        let s = sign_suite(
+            "POST",
+            "",
+            &[
+                ("Host", "example.amazonaws.com"),
+                ("X-Amz-Date", DATE),
+                ("X-Amz-Security-Token", SUITE_TOKEN),
+            ],
+            EMPTY,
+            Some(SUITE_TOKEN),
         );
         assert!(
             s.string_to_sign
@@ -387,37 +381,29 @@ mod tests {
     #[test]
     fn query_order_and_header_canonicalisation() {
         // Suite case get-vanilla-query-order-key-case: parameters are sorted.
-        let s = sign(
-            &Request {
-                method: "GET",
-                path: "/",
-                query: "Param2=value2&Param1=value1",
-                headers: &[("Host", "example.amazonaws.com"), ("X-Amz-Date", DATE)],
-                payload_hash: EMPTY,
-            },
-            &SUITE,
-            &creds(None),
+        let s = sign_suite(
+            "GET",
+            "Param2=value2&Param1=value1",
+            &[("Host", "example.amazonaws.com"), ("X-Amz-Date", DATE)],
+            EMPTY,
+            None,
         );
         assert_eq!(
             s.signature,
             "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500"
         );
         // Suite case get-header-value-trim: values trimmed, inner spaces collapsed.
-        let s = sign(
-            &Request {
-                method: "GET",
-                path: "/",
-                query: "",
-                headers: &[
-                    ("Host", "example.amazonaws.com"),
-                    ("My-Header1", " value1"),
-                    ("My-Header2", "\"a   b   c\""),
-                    ("X-Amz-Date", DATE),
-                ],
-                payload_hash: EMPTY,
-            },
-            &SUITE,
-            &creds(None),
+        let s = sign_suite(
+            "GET",
+            "",
+            &[
+                ("Host", "example.amazonaws.com"),
+                ("My-Header1", " value1"),
+                ("My-Header2", "\"a   b   c\""),
+                ("X-Amz-Date", DATE),
+            ],
+            EMPTY,
+            None,
         );
         assert_eq!(
             s.signature,

@@ -11,9 +11,9 @@ use super::converse::{
 use super::eventstream::{FrameDecoder, encode};
 use super::*;
 use crate::provider::decode::ChunkDecoder;
+use crate::provider::test_util::collect;
 use crate::types::{
-    ChatChunk, ChunkAccumulator, ContentPart, FinishReason, Message, ResponseFormat, Tool,
-    ToolCall, ToolChoice,
+    ChatChunk, ContentPart, FinishReason, Message, ResponseFormat, Tool, ToolCall, ToolChoice,
 };
 
 fn cx(model: &str) -> CallContext {
@@ -595,9 +595,7 @@ fn stream_with_parallel_tool_calls() {
     assert_eq!(first_call[0].index, Some(0));
     assert_eq!(first_call[0].id.as_deref(), Some("tu_1"));
     assert_eq!(first_call[0].kind.as_deref(), Some("function"));
-    let mut acc = ChunkAccumulator::new();
-    chunks.iter().for_each(|c| acc.push(c));
-    let r = acc.finish();
+    let r = collect(&chunks);
     assert_eq!(r.id, "chatcmpl-rid");
     assert_eq!(r.text(), Some("Checking."));
     assert_eq!(
@@ -645,9 +643,7 @@ fn stream_order_json_tool_and_endings() {
     let (chunks, end) = decode_all(&bytes, true);
     end.unwrap();
     assert!(chunks.last().unwrap().usage.is_some());
-    let mut acc = ChunkAccumulator::new();
-    chunks.iter().for_each(|c| acc.push(c));
-    let r = acc.finish();
+    let r = collect(&chunks);
     assert_eq!(r.text(), Some(r#"{"a":1}"#));
     assert_eq!(r.finish_reason(), Some(&FinishReason::Stop));
     // Truncated before metadata / before messageStop: errors naming what is missing.
@@ -806,9 +802,7 @@ fn arbitrary_streams_never_panic() {
             let _ = dec.end(&mut out);
         }
         decoded += out.len();
-        let mut acc = ChunkAccumulator::new();
-        out.iter().for_each(|c| acc.push(c));
-        let _ = acc.finish();
+        let _ = collect(&out);
     }
     assert!(decoded > 300, "only {decoded} chunks decoded");
     // CRCs reject nearly every mutated frame; splices at frame boundaries still complete.

@@ -388,12 +388,7 @@ async fn chat_stream(
         .map_err(refine)?;
     let mut meta = ResponseMeta::new(cx.provider.clone(), cx.model.clone());
     meta.request_id = request_id(resp.headers());
-    let is_json = resp
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json"));
-    if is_json {
+    if http::is_json(&resp) {
         // One JSON answer (a server that does not stream, or the array form): decode it whole.
         let bytes = http::read_body(cx, resp).await?;
         let v = serde_json::from_slice::<Value>(&bytes).map_err(|e| invalid_json(cx, e, &bytes))?;
@@ -483,14 +478,9 @@ impl Provider for Gemini {
         let (method, body) =
             embed::gemini_embed_body(req, cx).map_err(|e| http::finish_error(cx, e))?;
         let url = self.url(cx, method, false)?;
-        let body = serde_json::to_vec(&body)
-            .map_err(|e| Error::bad_request(format!("could not serialize the request: {e}")))?;
+        let body = http::json_body(&body)?;
         let (v, rid) = post_json(cx, url, Auth::Header("x-goog-api-key", key), body).await?;
-        let mut out =
-            embed::gemini_embed_response(&v, &cx.model).map_err(|e| http::finish_error(cx, e))?;
-        out.check_against(&req.input)?;
-        out.meta.request_id = rid;
-        Ok(out)
+        super::embedding_answer(cx, req, embed::gemini_embed_response(&v, &cx.model), rid)
     }
 }
 
@@ -588,14 +578,9 @@ impl Provider for VertexAi {
         let url = self.url(cx, "predict", false)?;
         let auth = self.auth(cx)?;
         let body = embed::vertex_embed_body(req, cx).map_err(|e| http::finish_error(cx, e))?;
-        let body = serde_json::to_vec(&body)
-            .map_err(|e| Error::bad_request(format!("could not serialize the request: {e}")))?;
+        let body = http::json_body(&body)?;
         let (v, rid) = post_json(cx, url, auth, body).await?;
-        let mut out =
-            embed::vertex_embed_response(&v, &cx.model).map_err(|e| http::finish_error(cx, e))?;
-        out.check_against(&req.input)?;
-        out.meta.request_id = rid;
-        Ok(out)
+        super::embedding_answer(cx, req, embed::vertex_embed_response(&v, &cx.model), rid)
     }
 }
 

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use super::schema::{MAX_NODES, to_gemini_schema_within};
 use super::{Flavor, is_gemini3, thought_signature_of};
 use crate::error::{Error, Result};
-use crate::provider::CallContext;
+use crate::provider::{CallContext, http};
 use crate::types::{
     ChatRequest, Content, ContentPart, FileData, Message, ReasoningEffort, ResponseFormat, Role,
     Stop, Tool, ToolCall, ToolChoice,
@@ -56,8 +56,7 @@ pub(crate) fn generate_content_body(
     flavor: Flavor,
 ) -> Result<Vec<u8>> {
     let body = generate_content_value(req, cx, flavor)?;
-    serde_json::to_vec(&body)
-        .map_err(|e| Error::bad_request(format!("could not serialize the request: {e}")))
+    http::json_body(&body)
 }
 
 /// The body as a JSON value (see [`generate_content_body`]).

@@ -653,7 +653,7 @@ fn calls_of(c: &ChatChunk) -> Vec<(u32, String, String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::ChunkAccumulator;
+    use crate::provider::test_util::collect;
 
     fn decode_all(events: &[Value]) -> (Vec<ChatChunk>, Result<()>) {
         let mut d = GeminiDecoder::new("gemini-2.5-flash");
@@ -846,9 +846,7 @@ mod tests {
         assert_eq!(usage_chunk.usage.as_ref().unwrap().completion_tokens, 7);
         assert!(chunks[..chunks.len() - 1].iter().all(|c| c.usage.is_none()));
         // collected
-        let mut acc = ChunkAccumulator::new();
-        chunks.iter().for_each(|c| acc.push(c));
-        let resp = acc.finish();
+        let resp = collect(&chunks);
         assert_eq!(resp.text(), Some("Hello"));
         assert_eq!(resp.tool_calls().len(), 3);
         assert_eq!(
@@ -916,47 +914,25 @@ mod tests {
     #[test]
     fn arbitrary_streams_never_panic() {
         use crate::provider::sse::SseDecoder;
-        use crate::testutil::{Rng, fuzz_inputs, random_splits};
+        use crate::provider::test_util::fuzz_decoder;
+        use crate::testutil::{Rng, fuzz_inputs};
         let seeds: [&[u8]; 4] = [
             b"data: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"Hi\", \"thought\": true}], \"role\": \"model\"}, \"index\": 0}], \"usageMetadata\": {\"promptTokenCount\": 5}}\n\ndata: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"there\"}]}, \"finishReason\": \"STOP\", \"index\": 0}], \"usageMetadata\": {\"promptTokenCount\": 5, \"candidatesTokenCount\": 2, \"totalTokenCount\": 7}, \"responseId\": \"r\"}\n\n",
             b"data: {\"candidates\": [{\"content\": {\"parts\": [{\"functionCall\": {\"name\": \"f\", \"args\": {\"a\": [1, 2.5e300, -9]}, \"id\": \"x\"}, \"thoughtSignature\": \"AAA=\"}]}, \"finishReason\": \"STOP\"}]}\r\n\r\n",
             b"data: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"a\"}]}}]}\n\n{\n  \"error\": {\n    \"code\": 429,\n    \"message\": \"quota\",\n    \"status\": \"RESOURCE_EXHAUSTED\",\n    \"details\": [{\"@type\": \"type.googleapis.com/google.rpc.RetryInfo\", \"retryDelay\": \"3s\"}]\n  }\n}\n",
             b"data: {\"promptFeedback\": {\"blockReason\": \"SAFETY\"}, \"candidates\": [{\"index\": -2147483648, \"finishReason\": \"SAFETY\", \"logprobsResult\": {\"chosenCandidates\": [{\"token\": \"t\"}]}}]}\n\ndata: [DONE]\n\n",
         ];
-        let mut rng = Rng::new(11);
-        let mut decoded = 0;
-        for input in fuzz_inputs(
-            &seeds,
-            b"data: {}[]\"\\,:\r\n0123456789-etrufalsnSTOPcandidates",
-            3000,
-            99,
-        ) {
-            let mut sse = SseDecoder::new(1 << 16);
-            let mut dec = GeminiDecoder::new("m");
-            let mut events = VecDeque::new();
-            let mut chunks = VecDeque::new();
-            let mut ok = true;
-            for part in random_splits(&input, &mut rng) {
-                if sse.feed(part, &mut events).is_err() {
-                    ok = false;
-                    break;
-                }
-            }
-            if ok {
-                let _ = sse.finish(&mut events);
-            }
-            for ev in events {
-                match dec.decode(ev, &mut chunks) {
-                    Ok(true) | Err(_) => break,
-                    Ok(false) => {}
-                }
-            }
-            let _ = dec.end(&mut chunks);
-            decoded += chunks.len();
-            let mut acc = ChunkAccumulator::new();
-            chunks.iter().for_each(|c| acc.push(c));
-            let _ = acc.finish();
-        }
+        let decoded = fuzz_decoder(
+            fuzz_inputs(
+                &seeds,
+                b"data: {}[]\"\\,:\r\n0123456789-etrufalsnSTOPcandidates",
+                3000,
+                99,
+            ),
+            &mut Rng::new(11),
+            || SseDecoder::new(1 << 16),
+            |_| GeminiDecoder::new("m"),
+        );
         assert!(decoded > 300, "only {decoded} chunks decoded");
     }
 }
