@@ -10,11 +10,8 @@ use std::time::Duration;
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::{CallContext, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Provider};
 use crate::resolve::{EnvLookup, ProviderSettings, Resolver, is_builtin, unknown_provider};
-use crate::stack::{ChatOp, EmbedOp, StreamOp, TextOp};
-use crate::types::{
-    CallOptions, ChatRequest, ChatResponse, ChatStream, EmbeddingInput, EmbeddingRequest,
-    EmbeddingResponse, Message, SecretString, TextCompletionRequest, TextCompletionResponse,
-};
+use crate::stack::Op;
+use crate::types::{CallOptions, SecretString};
 
 pub use crate::resolve::builtin_providers;
 
@@ -90,6 +87,70 @@ macro_rules! observe_setters {
     };
 }
 pub(crate) use observe_setters;
+
+/// The call methods `Client` and `Router` share (DESIGN §2: code moves from one to the other
+/// unchanged); each type has a private `call::<O>` that runs one call through its stack.
+macro_rules! call_methods {
+    () => {
+        /// A chat completion for `model` (a router's group or alias, or a provider model
+        /// string) with `messages` and no other parameters.
+        pub async fn completion(
+            &self,
+            model: &str,
+            messages: Vec<crate::types::Message>,
+        ) -> Result<crate::types::ChatResponse> {
+            self.chat(crate::types::ChatRequest::new(model, messages))
+                .await
+        }
+
+        /// A chat completion (routed, on a router).
+        pub fn chat(
+            &self,
+            request: crate::types::ChatRequest,
+        ) -> impl Future<Output = Result<crate::types::ChatResponse>> + Send + '_ {
+            self.call::<crate::stack::ChatOp>(request)
+        }
+
+        /// A streamed chat completion. The stream ends with a usage chunk (`choices: []`)
+        /// whenever the vendor reports usage; OpenAI-compatible vendors are asked for it.
+        /// Latency and time to first token are measured from the start of this call. On a
+        /// router only opening the stream is retried: once a chunk has reached the caller, an
+        /// error ends the stream.
+        pub fn chat_stream(
+            &self,
+            request: crate::types::ChatRequest,
+        ) -> impl Future<Output = Result<crate::types::ChatStream>> + Send + '_ {
+            self.call::<crate::stack::StreamOp>(request)
+        }
+
+        /// Embeddings of one or more inputs.
+        pub async fn embedding(
+            &self,
+            model: &str,
+            input: impl Into<crate::types::EmbeddingInput>,
+        ) -> Result<crate::types::EmbeddingResponse> {
+            self.embed(crate::types::EmbeddingRequest::new(model, input))
+                .await
+        }
+
+        /// Embeddings (routed, on a router).
+        pub fn embed(
+            &self,
+            request: crate::types::EmbeddingRequest,
+        ) -> impl Future<Output = Result<crate::types::EmbeddingResponse>> + Send + '_ {
+            self.call::<crate::stack::EmbedOp>(request)
+        }
+
+        /// A legacy text completion (routed, on a router).
+        pub fn text_completion(
+            &self,
+            request: crate::types::TextCompletionRequest,
+        ) -> impl Future<Output = Result<crate::types::TextCompletionResponse>> + Send + '_ {
+            self.call::<crate::stack::TextOp>(request)
+        }
+    };
+}
+pub(crate) use call_methods;
 
 /// Configures a [`Client`].
 ///
@@ -484,64 +545,16 @@ impl Client {
         self.inner.stack.pipeline.observer.callbacks().flush().await;
     }
 
-    /// A chat completion for `model` with `messages` and no other parameters.
-    pub async fn completion(&self, model: &str, messages: Vec<Message>) -> Result<ChatResponse> {
-        self.chat(ChatRequest::new(model, messages)).await
-    }
-
-    /// A chat completion.
-    pub fn chat(
-        &self,
-        request: ChatRequest,
-    ) -> impl Future<Output = Result<ChatResponse>> + Send + '_ {
-        // The request (over a kilobyte) goes to the heap once, and the call's state machine
-        // (kilobytes) is boxed once below the observe stage: the future returned is small, so
-        // the moves a caller's own future makes of it copy little.
+    /// One call through the stack. The request (over a kilobyte) goes to the heap once, and the
+    /// call's state machine (kilobytes) is boxed once below the observe stage: the future
+    /// returned is small, so the moves a caller's own future makes of it copy little.
+    fn call<O: Op>(&self, request: O::Req) -> impl Future<Output = Result<O::Ans>> + Send + '_ {
         self.inner
             .stack
-            .call::<ChatOp, _>(&self.inner.resolver, Box::new(request))
+            .call::<O, _>(&self.inner.resolver, Box::new(request))
     }
 
-    /// A streamed chat completion. The stream ends with a usage chunk (`choices: []`) whenever
-    /// the vendor reports usage; OpenAI-compatible vendors are asked for it. Latency and time to
-    /// first token are measured from the start of this call.
-    pub fn chat_stream(
-        &self,
-        request: ChatRequest,
-    ) -> impl Future<Output = Result<ChatStream>> + Send + '_ {
-        self.inner
-            .stack
-            .call::<StreamOp, _>(&self.inner.resolver, Box::new(request))
-    }
-
-    /// Embeddings of one or more inputs.
-    pub async fn embedding(
-        &self,
-        model: &str,
-        input: impl Into<EmbeddingInput>,
-    ) -> Result<EmbeddingResponse> {
-        self.embed(EmbeddingRequest::new(model, input)).await
-    }
-
-    /// Embeddings.
-    pub fn embed(
-        &self,
-        request: EmbeddingRequest,
-    ) -> impl Future<Output = Result<EmbeddingResponse>> + Send + '_ {
-        self.inner
-            .stack
-            .call::<EmbedOp, _>(&self.inner.resolver, Box::new(request))
-    }
-
-    /// A legacy text completion.
-    pub fn text_completion(
-        &self,
-        request: TextCompletionRequest,
-    ) -> impl Future<Output = Result<TextCompletionResponse>> + Send + '_ {
-        self.inner
-            .stack
-            .call::<TextOp, _>(&self.inner.resolver, Box::new(request))
-    }
+    call_methods!();
 }
 
 static DEFAULT_CLIENT: OnceLock<std::result::Result<Client, String>> = OnceLock::new();

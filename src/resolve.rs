@@ -3,6 +3,8 @@
 //! environment lookup), finds the provider of a model string with its credentials, and sends
 //! one call to it under its timeout with the call's own retries.
 
+use futures::future::BoxFuture;
+
 use crate::fasthash::FastMap;
 use std::fmt;
 use std::future::Future;
@@ -351,19 +353,33 @@ impl Resolver {
         Error::bad_request(msg).with_model(model)
     }
 
-    /// A chat completion of `req` sent to `model` with `options` (the router's path: the
-    /// request is borrowed, never cloned per attempt).
+    /// Sends one call of `model` with `options` to its provider: `call` makes it
+    /// (`p.chat(req, cx)`, …) under the call's timeout, retried as the call's options say; the
+    /// answer's meta is filled. The request is borrowed, never cloned per attempt.
+    async fn send<T: Reply, R: Sends<T>>(
+        &self,
+        req: &R,
+        model: &str,
+        options: &CallOptions,
+    ) -> Result<T> {
+        let start = Instant::now();
+        let (p, mut cx) = self.resolve(model, options)?;
+        let mut out = run(start, &cx, options, || req.send(p.as_ref(), &cx)).await?;
+        named(&mut out, &mut cx);
+        out.started_at(start);
+        Ok(out)
+    }
+
+    /// A chat completion of `req` sent to `model` with `options` (usage counted when the
+    /// vendor reports none).
     pub(crate) async fn chat_with(
         &self,
         req: &ChatRequest,
         model: &str,
         options: &CallOptions,
     ) -> Result<ChatResponse> {
-        let start = Instant::now();
         check_sampling(req)?;
-        let (p, mut cx) = self.resolve(model, options)?;
-        let mut resp = run(start, &cx, options, || p.chat(req, &cx)).await?;
-        named(&mut resp, &mut cx);
+        let mut resp = self.send(req, model, options).await?;
         crate::accounting::estimate::fill_chat(
             model,
             &req.messages,
@@ -380,12 +396,8 @@ impl Resolver {
         model: &str,
         options: &CallOptions,
     ) -> Result<ChatStream> {
-        let start = Instant::now();
         check_sampling(req)?;
-        let (p, mut cx) = self.resolve(model, options)?;
-        let mut stream = run(start, &cx, options, || p.chat_stream(req, &cx)).await?;
-        named(&mut stream, &mut cx);
-        Ok(stream.started_at(start))
+        self.send(req, model, options).await
     }
 
     /// Embeddings of `req` sent to `model` with `options`.
@@ -395,11 +407,7 @@ impl Resolver {
         model: &str,
         options: &CallOptions,
     ) -> Result<EmbeddingResponse> {
-        let start = Instant::now();
-        let (p, mut cx) = self.resolve(model, options)?;
-        let mut resp = run(start, &cx, options, || p.embed(req, &cx)).await?;
-        named(&mut resp, &mut cx);
-        Ok(resp)
+        self.send(req, model, options).await
     }
 
     /// A text completion of `req` sent to `model` with `options`.
@@ -409,14 +417,35 @@ impl Resolver {
         model: &str,
         options: &CallOptions,
     ) -> Result<TextCompletionResponse> {
-        let start = Instant::now();
         check_sampling(req)?;
-        let (p, mut cx) = self.resolve(model, options)?;
-        let mut resp = run(start, &cx, options, || p.text_completion(req, &cx)).await?;
-        named(&mut resp, &mut cx);
-        Ok(resp)
+        self.send(req, model, options).await
     }
 }
+
+/// A request that can be sent for an answer of type `A`: which provider method makes the call.
+trait Sends<A>: Sync {
+    fn send<'c>(&'c self, p: &'c dyn Provider, cx: &'c CallContext) -> BoxFuture<'c, Result<A>>;
+}
+
+macro_rules! sends {
+    ($($req:ty => $ans:ty: $method:ident),* $(,)?) => {$(
+        impl Sends<$ans> for $req {
+            fn send<'c>(
+                &'c self,
+                p: &'c dyn Provider,
+                cx: &'c CallContext,
+            ) -> BoxFuture<'c, Result<$ans>> {
+                p.$method(self, cx)
+            }
+        }
+    )*};
+}
+sends!(
+    ChatRequest => ChatResponse: chat,
+    ChatRequest => ChatStream: chat_stream,
+    EmbeddingRequest => EmbeddingResponse: embed,
+    TextCompletionRequest => TextCompletionResponse: text_completion,
+);
 
 /// Sampling numbers must be finite: JSON has no NaN or infinity, so serde would send `null`
 /// and the vendor would silently use its default.

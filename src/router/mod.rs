@@ -51,12 +51,9 @@ pub use strategy::RoutingStrategy;
 use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
 use crate::observe::CallType;
-use crate::stack::{ChatOp, Downstream, EmbedOp, Op, Reply, StreamOp, TextOp};
+use crate::stack::{Downstream, Op, Reply};
 use crate::state::{minute_of, now_ms};
-use crate::types::{
-    CallOptions, ChatChunk, ChatRequest, ChatResponse, ChatStream, EmbeddingInput,
-    EmbeddingRequest, EmbeddingResponse, Message, TextCompletionRequest, TextCompletionResponse,
-};
+use crate::types::{CallOptions, ChatChunk, ChatRequest, EmbeddingRequest, TextCompletionRequest};
 use cooldown::{CooldownRules, FailureCounts, cooldown_for};
 use deployment::{Entry, wildcard_matches};
 use strategy::Rng;
@@ -809,53 +806,11 @@ impl Router {
         out
     }
 
-    /// A chat completion for `model` (a group, alias or plain model string) with `messages`.
-    pub async fn completion(&self, model: &str, messages: Vec<Message>) -> Result<ChatResponse> {
-        self.chat(ChatRequest::new(model, messages)).await
-    }
+    crate::client::call_methods!();
 
-    /// A chat completion, routed.
-    pub fn chat(
-        &self,
-        request: ChatRequest,
-    ) -> impl Future<Output = Result<ChatResponse>> + Send + '_ {
-        self.inner.stack.call::<ChatOp, _>(self, Box::new(request))
-    }
-
-    /// A streamed chat completion, routed. Only opening the stream is retried: once a chunk
-    /// has reached the caller, an error ends the stream.
-    pub fn chat_stream(
-        &self,
-        request: ChatRequest,
-    ) -> impl Future<Output = Result<ChatStream>> + Send + '_ {
-        self.inner
-            .stack
-            .call::<StreamOp, _>(self, Box::new(request))
-    }
-
-    /// Embeddings of one or more inputs, routed.
-    pub async fn embedding(
-        &self,
-        model: &str,
-        input: impl Into<EmbeddingInput>,
-    ) -> Result<EmbeddingResponse> {
-        self.embed(EmbeddingRequest::new(model, input)).await
-    }
-
-    /// Embeddings, routed.
-    pub fn embed(
-        &self,
-        request: EmbeddingRequest,
-    ) -> impl Future<Output = Result<EmbeddingResponse>> + Send + '_ {
-        self.inner.stack.call::<EmbedOp, _>(self, Box::new(request))
-    }
-
-    /// A legacy text completion, routed.
-    pub fn text_completion(
-        &self,
-        request: TextCompletionRequest,
-    ) -> impl Future<Output = Result<TextCompletionResponse>> + Send + '_ {
-        self.inner.stack.call::<TextOp, _>(self, Box::new(request))
+    /// One call through the stack (see `Client::call`).
+    fn call<O: Op>(&self, request: O::Req) -> impl Future<Output = Result<O::Ans>> + Send + '_ {
+        self.inner.stack.call::<O, _>(self, Box::new(request))
     }
 
     /// The route stage: a call of a group goes over its deployments (retries, fallbacks,

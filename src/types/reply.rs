@@ -19,6 +19,11 @@ pub(crate) trait Reply: Send + 'static {
     fn tokens(&self) -> u64 {
         0
     }
+    /// The call started at `start` (a stream measures its latency and time to first token
+    /// from it).
+    fn started_at(&mut self, start: std::time::Instant) {
+        let _ = start;
+    }
     /// The answer as a stream, when it is one.
     fn stream_mut(&mut self) -> Option<&mut ChatStream> {
         None
@@ -72,6 +77,9 @@ impl Reply for ChatStream {
     }
     fn meta_mut(&mut self) -> &mut ResponseMeta {
         ChatStream::meta_mut(self)
+    }
+    fn started_at(&mut self, start: std::time::Instant) {
+        self.set_started(start);
     }
     fn stream_mut(&mut self) -> Option<&mut ChatStream> {
         Some(self)

@@ -365,6 +365,11 @@ impl ChatStream {
         self
     }
 
+    /// Measures latency and time to first token from `start`.
+    pub(crate) fn set_started(&mut self, start: Instant) {
+        self.started = start;
+    }
+
     /// What is known about the call so far. Once the usage chunk has passed, `cost` is set
     /// (when the model's prices are known), so a caller reading the chunks itself gets the
     /// cost too.
