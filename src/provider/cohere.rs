@@ -51,7 +51,7 @@ use serde_json::{Map, Value, json};
 use super::decode::{ChunkDecoder, DecodedStream, ErrCtx};
 use super::error_map::{error_from_json, request_id};
 use super::http::{self, Auth, HttpRequest};
-use super::openai::check_supported;
+use super::openai::check_native_chat;
 use super::sse::{self, SseEvent};
 use super::{CallContext, Credentials, Provider, generated_id, unix_now};
 use crate::error::{Error, ErrorKind, Result};
@@ -179,26 +179,6 @@ impl Provider for Cohere {
 // ---------------------------------------------------------------------------------------------
 // Request.
 
-/// OpenAI fields Cohere has no equivalent for.
-const UNSUPPORTED: &[&str] = &[
-    "logit_bias",
-    "top_logprobs",
-    "user",
-    "store",
-    "metadata",
-    "service_tier",
-    "safety_identifier",
-    "prompt_cache_key",
-    "prompt_cache_retention",
-    "verbosity",
-    "web_search_options",
-    "modalities",
-    "audio",
-    "prediction",
-    "functions",
-    "function_call",
-];
-
 /// The JSON body of a Cohere v2 chat request for `model`.
 pub(crate) fn chat_body(
     req: &ChatRequest,
@@ -206,13 +186,7 @@ pub(crate) fn chat_body(
     stream: bool,
     cx: &CallContext,
 ) -> Result<Value> {
-    check_supported(req, UNSUPPORTED, cx)?;
-    if req.n.is_some_and(|n| n > 1) {
-        cx.unsupported_param("n")?;
-    }
-    if req.parallel_tool_calls == Some(false) {
-        cx.unsupported_param("parallel_tool_calls")?;
-    }
+    check_native_chat(req, &[], cx)?;
     let mut m = Map::new();
     m.insert("model".into(), json!(model));
     m.insert(
@@ -1505,20 +1479,15 @@ mod tests {
     /// Arbitrary bytes through the SSE decoder and the Cohere decoder: errors, never panics.
     #[test]
     fn arbitrary_streams_never_panic() {
-        use crate::provider::sse::SseDecoder;
-        use crate::provider::test_util::fuzz_decoder;
-        use crate::testutil::{Rng, fuzz_inputs};
+        use crate::provider::test_util::fuzz_sse;
         let seeds: [&[u8]; 3] = [
             b"event: message-start\ndata: {\"id\":\"a\",\"type\":\"message-start\",\"delta\":{\"message\":{\"role\":\"assistant\"}}}\n\nevent: content-delta\ndata: {\"type\":\"content-delta\",\"index\":0,\"delta\":{\"message\":{\"content\":{\"text\":\"Hi\"}}}}\n\nevent: message-end\ndata: {\"type\":\"message-end\",\"delta\":{\"finish_reason\":\"COMPLETE\",\"usage\":{\"tokens\":{\"input_tokens\":1,\"output_tokens\":2}}}}\n\ndata: [DONE]\n\n",
             b"event: tool-plan-delta\ndata: {\"delta\":{\"message\":{\"tool_plan\":\"I\"}}}\n\nevent: tool-call-start\ndata: {\"index\":0,\"delta\":{\"message\":{\"tool_calls\":{\"id\":\"c\",\"function\":{\"name\":\"f\",\"arguments\":\"\"}}}}}\n\nevent: tool-call-delta\ndata: {\"index\":0,\"delta\":{\"message\":{\"tool_calls\":{\"function\":{\"arguments\":\"{}\"}}}}}\n\nevent: message-end\ndata: {\"delta\":{\"finish_reason\":\"TOOL_CALL\"}}\n\n",
             b"event: message-end\ndata: {\"delta\":{\"error\":\"boom\"}}\n\n",
         ];
-        let decoded = fuzz_decoder(
-            fuzz_inputs(&seeds, b"event: data{}[]\":,\n-0123456789", 3000, 5),
-            &mut Rng::new(11),
-            || SseDecoder::new(1 << 16),
-            |_| CohereDecoder::new("m"),
-        );
+        let decoded = fuzz_sse(&seeds, b"event: data{}[]\":,\n-0123456789", 5, 11, |_| {
+            CohereDecoder::new("m")
+        });
         assert!(decoded > 300, "only {decoded} chunks decoded");
     }
 

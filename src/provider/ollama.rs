@@ -44,7 +44,7 @@ use super::decode::{ChunkDecoder, DecodedStream, ErrCtx};
 use super::error_map::{error_from_json, request_id};
 use super::http::{self, Auth, HttpRequest};
 use super::ndjson;
-use super::openai::check_supported;
+use super::openai::check_native_chat;
 use super::{CallContext, Credentials, Provider, generated_id, unix_now};
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::serde_util::opt_stringish;
@@ -170,27 +170,6 @@ impl Provider for Ollama {
 // ---------------------------------------------------------------------------------------------
 // Request.
 
-/// OpenAI fields Ollama's `/api/chat` has no equivalent for.
-const UNSUPPORTED: &[&str] = &[
-    "logit_bias",
-    "logprobs",
-    "top_logprobs",
-    "user",
-    "store",
-    "metadata",
-    "service_tier",
-    "safety_identifier",
-    "prompt_cache_key",
-    "prompt_cache_retention",
-    "verbosity",
-    "web_search_options",
-    "modalities",
-    "audio",
-    "prediction",
-    "functions",
-    "function_call",
-];
-
 /// The JSON body of an `/api/chat` request for `model`.
 pub(crate) fn chat_body(
     req: &ChatRequest,
@@ -198,13 +177,7 @@ pub(crate) fn chat_body(
     stream: bool,
     cx: &CallContext,
 ) -> Result<Value> {
-    check_supported(req, UNSUPPORTED, cx)?;
-    if req.n.is_some_and(|n| n > 1) {
-        cx.unsupported_param("n")?;
-    }
-    if req.parallel_tool_calls == Some(false) {
-        cx.unsupported_param("parallel_tool_calls")?;
-    }
+    check_native_chat(req, &["logprobs"], cx)?;
     let mut m = Map::new();
     m.insert("model".into(), json!(model));
     m.insert(

@@ -172,6 +172,42 @@ pub(crate) fn check_supported(
     Ok(())
 }
 
+/// OpenAI chat fields that vendors with a chat API of their own (Cohere v2, Ollama's
+/// `/api/chat`) have no equivalent for.
+const NATIVE_UNSUPPORTED: &[&str] = &[
+    "logit_bias",
+    "top_logprobs",
+    "user",
+    "store",
+    "metadata",
+    "service_tier",
+    "safety_identifier",
+    "prompt_cache_key",
+    "prompt_cache_retention",
+    "verbosity",
+    "web_search_options",
+    "modalities",
+    "audio",
+    "prediction",
+    "functions",
+    "function_call",
+];
+
+/// Checks a chat request for a vendor with a chat API of its own: none of
+/// [`NATIVE_UNSUPPORTED`] nor of `also` (that vendor's own gaps) set, one choice, parallel tool
+/// calls not turned off. Each field set is an error, or dropped with `drop_params`.
+pub(crate) fn check_native_chat(req: &ChatRequest, also: &[&str], cx: &CallContext) -> Result<()> {
+    check_supported(req, NATIVE_UNSUPPORTED, cx)?;
+    check_supported(req, also, cx)?;
+    if req.n.is_some_and(|n| n > 1) {
+        cx.unsupported_param("n")?;
+    }
+    if req.parallel_tool_calls == Some(false) {
+        cx.unsupported_param("parallel_tool_calls")?;
+    }
+    Ok(())
+}
+
 /// `base` with `path` appended unless it already ends with it.
 fn with_base_path(base: &str, path: Option<&str>) -> String {
     let (b, query) = match base.split_once('?') {
@@ -1077,24 +1113,18 @@ mod tests {
     /// Arbitrary bytes through the SSE decoder and the OpenAI decoder: errors, never panics.
     #[test]
     fn arbitrary_streams_never_panic() {
-        use crate::provider::sse::SseDecoder;
-        use crate::provider::test_util::fuzz_decoder;
-        use crate::testutil::{Rng, fuzz_inputs};
+        use crate::provider::test_util::fuzz_sse;
         let seeds: [&[u8]; 4] = [
             b"data: {\"id\":\"a\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Hi\"}}]}\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,\"total_tokens\":2}}\n\ndata: [DONE]\n\n",
             b"data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"c\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\"\"}}]}}]}\r\n\r\n",
             b": keep-alive\n\nevent: error\ndata: {\"error\":{\"message\":\"x\",\"code\":429}}\n\n",
             b"data: {\"object\":\"error\",\"message\":{\"detail\":[{\"loc\":[1],\"msg\":\"m\"}]}}\n\ndata: {\"choices\":[{\"delta\":{\"content\":[{\"type\":\"thinking\",\"thinking\":[{\"type\":\"text\",\"text\":\"t\"}]}]}}]}\n\n",
         ];
-        let decoded = fuzz_decoder(
-            fuzz_inputs(
-                &seeds,
-                b"data: {}[]\"\\,:\r\n0123456789eventDONE-",
-                3000,
-                42,
-            ),
-            &mut Rng::new(7),
-            || SseDecoder::new(1 << 16),
+        let decoded = fuzz_sse(
+            &seeds,
+            b"data: {}[]\"\\,:\r\n0123456789eventDONE-",
+            42,
+            7,
             |_| OpenAiDecoder::default(),
         );
         // the mutated valid streams must still reach the decoder often

@@ -94,3 +94,24 @@ where
     }
     decoded
 }
+
+/// [`fuzz_decoder`] over SSE: 3,000 inputs mutated from `seeds` with bytes of `alphabet`
+/// (`input_seed`), split at random places (`rng_seed`), each through a fresh SSE framer and a
+/// decoder from `decoder`; returns how many chunks were decoded.
+pub(crate) fn fuzz_sse<D>(
+    seeds: &[&[u8]],
+    alphabet: &[u8],
+    input_seed: u64,
+    rng_seed: u64,
+    decoder: impl FnMut(&mut Rng) -> D,
+) -> usize
+where
+    D: ChunkDecoder<Event = <crate::provider::sse::SseDecoder as Framer>::Frame>,
+{
+    fuzz_decoder(
+        crate::testutil::fuzz_inputs(seeds, alphabet, 3000, input_seed),
+        &mut Rng::new(rng_seed),
+        || crate::provider::sse::SseDecoder::new(1 << 16),
+        decoder,
+    )
+}

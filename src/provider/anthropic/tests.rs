@@ -1185,24 +1185,18 @@ fn error_events_truncation_and_odd_events() {
 /// a good share of mutated valid streams still decodes.
 #[test]
 fn arbitrary_streams_never_panic() {
-    use crate::provider::sse::SseDecoder;
-    use crate::provider::test_util::fuzz_decoder;
-    use crate::testutil::{Rng, fuzz_inputs};
+    use crate::provider::test_util::fuzz_sse;
     let seeds: [&[u8]; 4] = [
         b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"c\",\"content\":[],\"usage\":{\"input_tokens\":3,\"output_tokens\":1}}}\n\nevent: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\nevent: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":2}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"   }\n\n",
         b"event: content_block_start\r\ndata: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"f\",\"input\":{}}}\r\n\r\nevent: content_block_delta\r\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"a\\\":1}\"}}\r\n\r\nevent: content_block_stop\r\ndata: {\"type\":\"content_block_stop\",\"index\":1}\r\n\r\n",
         b"event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"hm\"}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"signature_delta\",\"signature\":\"S\"}}\n\nevent: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n",
         b"event: ping\ndata: {\"type\": \"ping\"}\n\nevent: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"overloaded_error\", \"message\": \"Overloaded\"}}\n\n",
     ];
-    let decoded = fuzz_decoder(
-        fuzz_inputs(
-            &seeds,
-            b"event: data{}[]\"\\,:\r\n0123456789message_startcontent_blockdeltatype",
-            3000,
-            77,
-        ),
-        &mut Rng::new(11),
-        || SseDecoder::new(1 << 16),
+    let decoded = fuzz_sse(
+        &seeds,
+        b"event: data{}[]\"\\,:\r\n0123456789message_startcontent_blockdeltatype",
+        77,
+        11,
         |rng| {
             AnthropicDecoder::new(Plan {
                 json_tool: rng.below(2) == 0,

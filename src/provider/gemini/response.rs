@@ -913,24 +913,18 @@ mod tests {
     /// Arbitrary bytes through the SSE decoder and the Gemini decoder: errors, never panics.
     #[test]
     fn arbitrary_streams_never_panic() {
-        use crate::provider::sse::SseDecoder;
-        use crate::provider::test_util::fuzz_decoder;
-        use crate::testutil::{Rng, fuzz_inputs};
+        use crate::provider::test_util::fuzz_sse;
         let seeds: [&[u8]; 4] = [
             b"data: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"Hi\", \"thought\": true}], \"role\": \"model\"}, \"index\": 0}], \"usageMetadata\": {\"promptTokenCount\": 5}}\n\ndata: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"there\"}]}, \"finishReason\": \"STOP\", \"index\": 0}], \"usageMetadata\": {\"promptTokenCount\": 5, \"candidatesTokenCount\": 2, \"totalTokenCount\": 7}, \"responseId\": \"r\"}\n\n",
             b"data: {\"candidates\": [{\"content\": {\"parts\": [{\"functionCall\": {\"name\": \"f\", \"args\": {\"a\": [1, 2.5e300, -9]}, \"id\": \"x\"}, \"thoughtSignature\": \"AAA=\"}]}, \"finishReason\": \"STOP\"}]}\r\n\r\n",
             b"data: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"a\"}]}}]}\n\n{\n  \"error\": {\n    \"code\": 429,\n    \"message\": \"quota\",\n    \"status\": \"RESOURCE_EXHAUSTED\",\n    \"details\": [{\"@type\": \"type.googleapis.com/google.rpc.RetryInfo\", \"retryDelay\": \"3s\"}]\n  }\n}\n",
             b"data: {\"promptFeedback\": {\"blockReason\": \"SAFETY\"}, \"candidates\": [{\"index\": -2147483648, \"finishReason\": \"SAFETY\", \"logprobsResult\": {\"chosenCandidates\": [{\"token\": \"t\"}]}}]}\n\ndata: [DONE]\n\n",
         ];
-        let decoded = fuzz_decoder(
-            fuzz_inputs(
-                &seeds,
-                b"data: {}[]\"\\,:\r\n0123456789-etrufalsnSTOPcandidates",
-                3000,
-                99,
-            ),
-            &mut Rng::new(11),
-            || SseDecoder::new(1 << 16),
+        let decoded = fuzz_sse(
+            &seeds,
+            b"data: {}[]\"\\,:\r\n0123456789-etrufalsnSTOPcandidates",
+            99,
+            11,
             |_| GeminiDecoder::new("m"),
         );
         assert!(decoded > 300, "only {decoded} chunks decoded");
