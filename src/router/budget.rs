@@ -91,14 +91,14 @@ impl RetryBudget {
     pub fn new(ttl: Duration, min_per_sec: u32, retry_percent: f64) -> Result<RetryBudget> {
         if !(Self::MIN_TTL..=Self::MAX_TTL).contains(&ttl) {
             return Err(Error::config(format!(
-                "retry budget: ttl {:.3} s is outside 1–60 s",
+                "retry_budget: ttl {:.3} s is outside 1–60 s",
                 ttl.as_secs_f64()
             )));
         }
         if !(retry_percent.is_finite() && (0.0..=Self::MAX_RETRY_PERCENT).contains(&retry_percent))
         {
             return Err(Error::config(format!(
-                "retry budget: retry_percent {retry_percent} is not a fraction from 0 to 1000 \
+                "retry_budget: retry_percent {retry_percent} is not a fraction from 0 to 1000 \
                  (e.g. 0.2 for 20 %)"
             )));
         }
