@@ -15,7 +15,8 @@
 //!   become provider settings.
 //! - `router_settings` (and the router keys LiteLLM also reads from `litellm_settings`):
 //!   strategy and its `routing_strategy_args`, retries, cooldowns, timeouts, fallbacks,
-//!   aliases, pre-call checks, tag filtering, `default_max_parallel_requests`.
+//!   aliases, pre-call checks, tag filtering, `default_max_parallel_requests`; and this
+//!   crate's own `retry_budget` and `max_attempts_per_call`.
 //! - `litellm_settings`: `cache: true` with `cache_params.type: local` (the default here) →
 //!   the in-memory response cache; `success_callback` / `failure_callback` / `callbacks`:
 //!   `prometheus` → [`Metrics`] (see [`RouterConfig::metrics`]),
