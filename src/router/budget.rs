@@ -152,22 +152,27 @@ impl RetryBudget {
     /// withdrawal takes nothing. Concurrent withdrawals never overdraw the budget (two racing
     /// for the last retry may both be refused).
     pub fn withdraw(&self) -> bool {
+        self.take().is_some()
+    }
+
+    /// [`withdraw`](Self::withdraw), returning what [`refund`](Self::refund) needs.
+    pub(crate) fn take(&self) -> Option<Withdrawal> {
         let epoch = self.epoch(now_ms());
         let slot = &self.withdrawals[slot_of(epoch)];
         slot.add(epoch, 1);
         if self.available_ppm(epoch) >= 0 {
-            true
+            Some(Withdrawal(epoch))
         } else {
             slot.sub(epoch, 1);
-            false
+            None
         }
     }
 
     /// Gives back a withdrawal that was not spent (a retry allowed, then not made because no
-    /// deployment could take it). Nothing once its slot has expired.
-    pub(crate) fn refund(&self) {
-        let epoch = self.epoch(now_ms());
-        self.withdrawals[slot_of(epoch)].sub(epoch, 1);
+    /// deployment could take it), in the slot it was counted in: nothing once that slot has
+    /// expired (the withdrawal with it).
+    pub(crate) fn refund(&self, w: Withdrawal) {
+        self.withdrawals[slot_of(w.0)].sub(w.0, 1);
     }
 
     /// The retries that may be taken now (whole retries; 0 when the budget is spent).
@@ -188,6 +193,10 @@ impl RetryBudget {
         i128::try_from(earned).unwrap_or(i128::MAX) - i128::try_from(spent).unwrap_or(i128::MAX)
     }
 }
+
+/// One retry taken from a [`RetryBudget`]: the slot it is counted in.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Withdrawal(u64);
 
 fn slot_of(epoch: u64) -> usize {
     (epoch % SLOTS as u64) as usize
@@ -355,16 +364,24 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn refunds_give_back_a_withdrawal() {
-        let b = budget(1, 1, 0.0);
-        assert!(b.withdraw());
-        assert!(!b.withdraw());
-        b.refund();
-        assert!(b.withdraw());
-        // A refund never goes below zero.
-        b.refund();
-        b.refund();
+    async fn refunds_give_back_a_withdrawal_in_its_own_slot() {
+        let b = budget(10, 0, 1.0);
+        b.deposit();
+        b.deposit();
+        let w = b.take().unwrap();
         assert_eq!(b.balance(), 1);
+        // A slot (1 s) later, the refund still finds the withdrawal.
+        tokio::time::advance(Duration::from_millis(1_500)).await;
+        b.refund(w);
+        assert_eq!(b.balance(), 2);
+        // A refund never goes below zero.
+        b.refund(w);
+        assert_eq!(b.balance(), 2);
+        // Once its slot has expired, a refund does nothing (the withdrawal expired with it).
+        let w = b.take().unwrap();
+        tokio::time::advance(Duration::from_secs(11)).await;
+        b.refund(w);
+        assert_eq!(b.balance(), 0, "the deposits have expired too");
     }
 
     #[test]

@@ -1318,12 +1318,14 @@ impl Router {
             return Some(Refusal::MaxAttempts(max));
         }
         match &s.retry_budget {
-            Some(_) if call.retry_held => None,
-            Some(budget) if budget.withdraw() => {
-                call.retry_held = true;
-                None
-            }
-            Some(_) => Some(Refusal::Budget),
+            Some(_) if call.retry_held.is_some() => None,
+            Some(budget) => match budget.take() {
+                Some(w) => {
+                    call.retry_held = Some(w);
+                    None
+                }
+                None => Some(Refusal::Budget),
+            },
             None => None,
         }
     }
@@ -1361,8 +1363,8 @@ impl Router {
     /// never made goes back.
     fn settle(&self, call: &CallState, success: bool) {
         if let Some(budget) = &self.inner.settings.retry_budget {
-            if call.retry_held {
-                budget.refund();
+            if let Some(w) = call.retry_held {
+                budget.refund(w);
             }
             if success {
                 budget.deposit();
@@ -1481,7 +1483,7 @@ impl Router {
                 None => None,
             };
             // The retry taken from the budget (if any) is spent on this attempt.
-            state.retry_held = false;
+            state.retry_held = None;
             state.attempts += 1;
             let minute = minute_of(now_ms());
             entry.counters.start(minute);
@@ -1622,15 +1624,18 @@ impl Router {
         let tags = metadata.map_or(&[][..], |m| m.tags.as_slice());
         let now = now_ms();
         let minute = minute_of(now);
-        let cx = PickContext::new(
-            &group.name,
-            &group.entries,
-            stream,
-            metadata,
-            tried,
-            minute,
-            &self.inner.rng,
-        );
+        // Built only when a strategy is asked (not on the simple-shuffle fast path).
+        let cx = || {
+            PickContext::new(
+                &group.name,
+                &group.entries,
+                stream,
+                metadata,
+                tried,
+                minute,
+                &self.inner.rng,
+            )
+        };
         let mut first_back: Option<u64> = None;
         let mut at_limit = false;
         let mut too_long = false;
@@ -1684,7 +1689,7 @@ impl Router {
                                 n += 1;
                             }
                         }
-                        (n > 0).then(|| strategy::pick(other, &cx, &sample[..n]))
+                        (n > 0).then(|| strategy::pick(other, &cx(), &sample[..n]))
                     }
                 };
                 if let Some(i) = picked {
@@ -1720,7 +1725,7 @@ impl Router {
             if !pool.is_empty() {
                 // `pick` answers with one of `pool` (a custom strategy's index out of range is
                 // read as the first candidate).
-                let i = strategy::pick(&s.strategy, &cx, &pool);
+                let i = strategy::pick(&s.strategy, &cx(), &pool);
                 if let Some(e) = group.entries.get(i) {
                     return Selection::Picked(e.clone());
                 }
@@ -1753,7 +1758,7 @@ struct CallState {
     /// One line per failed attempt (for the final error).
     history: Vec<String>,
     /// A retry was taken from the budget for the next attempt, not made yet.
-    retry_held: bool,
+    retry_held: Option<budget::Withdrawal>,
     /// A retry was refused: the call ends with its last error, no fallback.
     stopped: bool,
 }
