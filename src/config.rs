@@ -15,7 +15,8 @@
 //!   become provider settings.
 //! - `router_settings` (and the router keys LiteLLM also reads from `litellm_settings`):
 //!   strategy and its `routing_strategy_args`, retries, cooldowns, timeouts, fallbacks,
-//!   aliases, pre-call checks, tag filtering, `default_max_parallel_requests`.
+//!   aliases, pre-call checks, tag filtering, `default_max_parallel_requests`; and this
+//!   crate's own `retry_budget` and `max_attempts_per_call`.
 //! - `litellm_settings`: `cache: true` with `cache_params.type: local` (the default here) →
 //!   the in-memory response cache; `success_callback` / `failure_callback` / `callbacks`:
 //!   `prometheus` → [`Metrics`] (see [`RouterConfig::metrics`]),
@@ -67,8 +68,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::model::closest;
 use crate::observe::{Hook, LogLevel, Metrics, Webhook};
 use crate::router::{
-    AllowedFailsPolicy, Deployment, Fallbacks, ModelInfo, RetryPolicy, Router, RouterBuilder,
-    RoutingStrategy,
+    AllowedFailsPolicy, Deployment, Fallbacks, ModelInfo, RetryBudget, RetryPolicy, Router,
+    RouterBuilder, RoutingStrategy,
 };
 use crate::types::SecretString;
 
@@ -248,6 +249,9 @@ section! {
         default_litellm_params: BTreeMap<String, Value>,
         model_group_alias: BTreeMap<String, Value>,
         drop_params: bool,
+        // This crate's own (LiteLLM has neither):
+        retry_budget: Value,
+        max_attempts_per_call: u32,
         // litellm_settings only:
         cache: bool,
         cache_params: BTreeMap<String, Value>,
@@ -300,6 +304,8 @@ const ROUTER_KEYS: &[&str] = &[
     "default_litellm_params",
     "model_group_alias",
     "drop_params",
+    "retry_budget",
+    "max_attempts_per_call",
 ];
 
 /// Keys read from `litellm_settings` only.
@@ -961,6 +967,9 @@ impl RouterConfig {
         let client = Client::builder().env_lookup(lookup_env.clone()).build()?;
         let mut b = Router::builder().client(client);
         b = routing(b, &mut lit, &mut rs, &mut warnings)?;
+        if let Some(budget) = retry_budget(&mut lit, &mut rs)? {
+            b = b.retry_budget(budget);
+        }
         // litellm_settings first, router_settings override.
         b = apply(b, "litellm_settings", lit.router_part())?;
         b = apply(b, "router_settings", rs.router_part())?;
@@ -1248,6 +1257,7 @@ impl Settings {
             content_policy_fallbacks: self.content_policy_fallbacks.take(),
             default_fallbacks: self.default_fallbacks.take(),
             max_fallbacks: self.max_fallbacks.take(),
+            max_attempts_per_call: self.max_attempts_per_call.take(),
             enable_pre_call_checks: self.enable_pre_call_checks.take(),
             enable_tag_filtering: self.enable_tag_filtering.take(),
             model_group_alias: self.model_group_alias.take(),
@@ -1380,6 +1390,16 @@ fn apply(mut b: RouterBuilder, section: &str, s: Settings) -> Result<RouterBuild
     if let Some(n) = s.max_fallbacks {
         b = b.max_fallbacks(n);
     }
+    match s.max_attempts_per_call {
+        Some(0) => {
+            return Err(config_error(format!(
+                "{}: 0 allows no attempt; give at least 1",
+                key("max_attempts_per_call")
+            )));
+        }
+        Some(n) => b = b.max_attempts_per_call(n),
+        None => {}
+    }
     if let Some(on) = s.enable_pre_call_checks {
         b = b.enable_pre_call_checks(on);
     }
@@ -1410,6 +1430,73 @@ fn apply(mut b: RouterBuilder, section: &str, s: Settings) -> Result<RouterBuild
         b = b.model_group_alias(alias, name);
     }
     Ok(b)
+}
+
+/// `retry_budget` (router_settings wins; this crate's own key): a mapping of `ttl` (seconds),
+/// `min_per_sec` and `retry_percent`, each defaulting to [`RetryBudget::default`]'s; `true`
+/// for the defaults; `false` or nothing for no budget.
+fn retry_budget(lit: &mut Settings, rs: &mut Settings) -> Result<Option<RetryBudget>> {
+    let (section, v) = match (rs.retry_budget.take(), lit.retry_budget.take()) {
+        (Some(v), _) => ("router_settings", v),
+        (None, Some(v)) => ("litellm_settings", v),
+        (None, None) => return Ok(None),
+    };
+    let at = format!("{section}.retry_budget");
+    let m = match v {
+        Value::Null | Value::Bool(false) => return Ok(None),
+        Value::Bool(true) => return Ok(Some(RetryBudget::default())),
+        Value::Mapping(m) => m,
+        other => {
+            return Err(config_error(format!(
+                "{at}: {} is not a mapping ({{ttl: 10, min_per_sec: 10, retry_percent: 0.2}}), \
+                 true or false",
+                key_text(&other)
+            )));
+        }
+    };
+    let d = RetryBudget::default();
+    let (mut ttl, mut min_per_sec, mut retry_percent) =
+        (d.ttl(), d.min_per_sec(), d.retry_percent());
+    const KEYS: [&str; 3] = ["ttl", "min_per_sec", "retry_percent"];
+    for (k, v) in m {
+        let k = key_text(&k);
+        let at = format!("{at}.{k}");
+        match k.as_str() {
+            "ttl" => {
+                ttl = seconds(&at, v.as_f64())?.ok_or_else(|| {
+                    config_error(format!("{at}: {} is not a number of seconds", key_text(&v)))
+                })?;
+            }
+            "min_per_sec" => {
+                min_per_sec = v
+                    .as_u64()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(|| {
+                        config_error(format!(
+                            "{at}: {} is not a whole number of retries a second",
+                            key_text(&v)
+                        ))
+                    })?;
+            }
+            "retry_percent" => {
+                retry_percent = v.as_f64().ok_or_else(|| {
+                    config_error(format!(
+                        "{at}: {} is not a fraction (e.g. 0.2 for 20 %)",
+                        key_text(&v)
+                    ))
+                })?;
+            }
+            _ => {
+                return Err(config_error(format!(
+                    "'{at}' is not a retry budget setting (ttl, min_per_sec, retry_percent){}",
+                    did_you_mean(&k, KEYS)
+                )));
+            }
+        }
+    }
+    RetryBudget::new(ttl, min_per_sec, retry_percent)
+        .map(Some)
+        .map_err(|e| config_error(format!("{section}.{}", e.message())))
 }
 
 /// `litellm_settings.cache` / `cache_params` → the in-memory response cache (`type: local`,

@@ -816,3 +816,98 @@ model_list:
     assert_eq!((b.model.as_str(), b.rpm), ("mock/b", Some(9)));
     assert_eq!(b.defaults["temperature"], json!(0.3));
 }
+
+#[tokio::test]
+async fn retry_budget_and_max_attempts_per_call_in_router_settings() {
+    let yaml = |settings: &str| {
+        format!(
+            "model_list:\n  - model_name: g1\n    litellm_params: {{model: mock/a}}\n  - model_name: g1\n    litellm_params: {{model: mock/b}}\n  - model_name: g2\n    litellm_params: {{model: mock/c}}\n  - model_name: g2\n    litellm_params: {{model: mock/d}}\nrouter_settings:\n  fallbacks: [{{g1: [g2]}}]\n{settings}"
+        )
+    };
+    let failing = || {
+        ChatRequest::new("g1", vec![Message::user("hi")])
+            .mock_response(litellm::MockResponse::error(ErrorKind::InternalServer))
+    };
+
+    // No floor and no success yet: the first failure is not retried.
+    let cfg = RouterConfig::from_yaml_str(&yaml(
+        "  retry_budget: {ttl: 30, min_per_sec: 0, retry_percent: 0.5}\n",
+    ))
+    .unwrap();
+    assert!(cfg.warnings.is_empty(), "{:?}", cfg.warnings);
+    let router = cfg.build().unwrap();
+    let budget = router.retry_budget().unwrap();
+    assert_eq!(
+        (budget.ttl(), budget.min_per_sec(), budget.retry_percent()),
+        (std::time::Duration::from_secs(30), 0, 0.5)
+    );
+    let err = router.chat(failing()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InternalServer);
+    assert!(err.message().contains("retry budget is exhausted"), "{err}");
+
+    // `true` is the default budget; missing keys take the defaults; router_settings wins.
+    let router = Router::from_yaml_str(&yaml("  retry_budget: true\n")).unwrap();
+    assert_eq!(router.retry_budget().unwrap().min_per_sec(), 10);
+    let router = Router::from_yaml_str(&yaml("  retry_budget: {retry_percent: 1.5}\n")).unwrap();
+    let b = router.retry_budget().unwrap();
+    assert_eq!((b.ttl().as_secs(), b.retry_percent()), (10, 1.5));
+    let router = Router::from_yaml_str(&format!(
+        "{}litellm_settings:\n  retry_budget: true\n",
+        yaml("  retry_budget: false\n")
+    ))
+    .unwrap();
+    assert!(router.retry_budget().is_none());
+    assert!(
+        Router::from_yaml_str(&yaml(""))
+            .unwrap()
+            .retry_budget()
+            .is_none()
+    );
+
+    // At most two attempts per call, across the group and its fallback (4 without the cap).
+    let router = Router::from_yaml_str(&yaml("  num_retries: 1\n")).unwrap();
+    let err = router.chat(failing()).await.unwrap_err();
+    assert!(err.message().contains("after 4 attempts"), "{err}");
+    let router =
+        Router::from_yaml_str(&yaml("  num_retries: 1\n  max_attempts_per_call: 2\n")).unwrap();
+    let err = router.chat(failing()).await.unwrap_err();
+    assert!(err.message().contains("after 2 attempts"), "{err}");
+    assert!(err.message().contains("max_attempts_per_call (2)"), "{err}");
+
+    for (bad, says) in [
+        ("  retry_budget: {ttl: 0.5}\n", "retry_budget: ttl"),
+        ("  retry_budget: {ttl: 61}\n", "retry_budget: ttl"),
+        ("  retry_budget: {ttl: -1}\n", "retry_budget.ttl"),
+        ("  retry_budget: {ttl: soon}\n", "retry_budget.ttl"),
+        (
+            "  retry_budget: {min_per_sec: -1}\n",
+            "retry_budget.min_per_sec",
+        ),
+        (
+            "  retry_budget: {min_per_sec: 1.5}\n",
+            "retry_budget.min_per_sec",
+        ),
+        ("  retry_budget: {retry_percent: -0.2}\n", "retry_percent"),
+        ("  retry_budget: {retry_percent: .nan}\n", "retry_percent"),
+        (
+            "  retry_budget: {retry_percent: lots}\n",
+            "retry_budget.retry_percent",
+        ),
+        ("  retry_budget: {tll: 10}\n", "did you mean 'ttl'"),
+        ("  retry_budget: 3\n", "retry_budget"),
+        ("  retry_budget: [1]\n", "retry_budget"),
+        ("  max_attempts_per_call: 0\n", "max_attempts_per_call"),
+        ("  max_attempts_per_call: -2\n", "max_attempts_per_call"),
+    ] {
+        let err = Router::from_yaml_str(&yaml(bad)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Config, "{bad}");
+        assert!(err.message().contains(says), "{bad}: {err}");
+    }
+    // A misspelt key is warned about with a hint.
+    let cfg = RouterConfig::from_yaml_str(&yaml("  retry_budgt: true\n")).unwrap();
+    assert!(
+        cfg.warnings.iter().any(|w| w.contains("retry_budget")),
+        "{:?}",
+        cfg.warnings
+    );
+}

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use litellm::provider::{CallContext, Provider};
 use litellm::router::{
-    AllowedFailsPolicy, Deployment, Fallbacks, RetryPolicy, Router, RoutingStrategy,
+    AllowedFailsPolicy, Deployment, Fallbacks, RetryBudget, RetryPolicy, Router, RoutingStrategy,
 };
 use litellm::{
     ChatChunk, ChatRequest, ChatResponse, ChatStream, Choice, Client, Error, ErrorKind,
@@ -1014,4 +1014,36 @@ async fn large_groups_pick_by_strategy_without_a_scan() {
         "{idle_picks} of 500 picks were idle deployments"
     );
     drop(open);
+}
+
+/// A retry taken from the budget but never made (no deployment could take it) goes back; a
+/// call whose first attempt succeeds deposits; a group with nothing to call costs nothing.
+#[tokio::test(start_paused = true)]
+async fn an_unused_retry_goes_back_to_the_retry_budget() {
+    let script = Arc::new(Script::default());
+    let budget = Arc::new(RetryBudget::new(Duration::from_secs(60), 0, 1.0).unwrap());
+    let router = router_with(
+        &script,
+        vec![
+            Deployment::new("g", "s/a").id("A"),
+            // Never usable: at its (zero) rpm limit.
+            Deployment::new("g", "s/b").id("B").rpm(0),
+            Deployment::new("ok", "s/ok"),
+        ],
+    )
+    .retry_budget(budget.clone())
+    .build()
+    .unwrap();
+    router.chat(req("ok")).await.unwrap();
+    assert_eq!(budget.balance(), 1);
+    // A's 429 cools it down; the retry is allowed (taken from the budget), but after the
+    // backoff no deployment of the group can take it.
+    script.push("a", [Step::Fail(ErrorKind::RateLimit, Some(429), None)]);
+    let err = router.chat(req("g")).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NoDeploymentAvailable, "{err}");
+    assert_eq!(script.calls(), ["ok", "a"]);
+    assert_eq!(budget.balance(), 1, "the retry not made was given back");
+    // The cooling group makes no attempt at all: nothing taken.
+    router.chat(req("g")).await.unwrap_err();
+    assert_eq!(budget.balance(), 1);
 }

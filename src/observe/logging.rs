@@ -6,7 +6,7 @@
 //! | `Off` (default) | unset, `OFF`, `NONE`, `ERROR`, `WARN`, `WARNING` | nothing |
 //! | `Basic` | `INFO` | one line: model, model group, deployment, provider, status, latency, time to first token, tokens, cost, cache hit, error kind and message |
 //! | `Detailed` | `DEBUG` | the same line plus `prompt` (the messages as JSON) and `completion` (the answer as JSON) |
-//! | `VeryDetailed` | `TRACE` | plus call type, provider model, attempts, fallbacks, request id, start and end, user, key, tags, the whole metadata (credentials redacted), cached and reasoning tokens; and a line per retry, cooldown and fallback ([`log_retry`], [`log_cooldown`], [`log_fallback`]) |
+//! | `VeryDetailed` | `TRACE` | plus call type, provider model, attempts, fallbacks, request id, start and end, user, key, tags, the whole metadata (credentials redacted), cached and reasoning tokens; and a line per retry, refused retry, cooldown and fallback ([`log_retry`], [`log_retry_refused`], [`log_cooldown`], [`log_fallback`]) |
 //!
 //! The call line is a `tracing` event with target `litellm::call`, at `INFO` for a success and
 //! `WARN` for a failure, whatever the level: the level decides what is *in* the line, your
@@ -425,6 +425,32 @@ pub fn log_retry(
             error = %error.message,
             wait_ms = ms(wait),
             "retrying"
+        );
+    }
+}
+
+/// At `VeryDetailed`: the router does not retry call `call_id` after its `attempt`-th attempt
+/// failed with `error` (on `deployment`, when the retry would have been in its group), because
+/// of `reason`: the retry budget is exhausted, or the call made its most attempts (INFO,
+/// target `litellm::call`).
+pub fn log_retry_refused(
+    level: LogLevel,
+    call_id: &str,
+    deployment: Option<&str>,
+    attempt: u32,
+    error: &EventError,
+    reason: &str,
+) {
+    if level.includes_everything() {
+        tracing::info!(
+            target: TARGET,
+            call_id,
+            deployment,
+            attempt,
+            error_kind = error.kind.as_str(),
+            error = %error.message,
+            reason,
+            "not retrying"
         );
     }
 }

@@ -23,6 +23,7 @@
 //! # Ok(()) }
 //! ```
 
+mod budget;
 pub mod cooldown;
 mod defaults;
 pub mod deployment;
@@ -42,11 +43,12 @@ use arc_swap::ArcSwap;
 /// The live counters (moved to the crate root as [`crate::state`]; kept here by that name).
 pub use crate::state;
 pub use crate::state::{DeploymentCounters, MemoryStore, StateStore};
+pub use budget::RetryBudget;
 pub use cooldown::AllowedFailsPolicy;
 pub use deployment::{Deployment, ModelInfo};
 pub use fallback::Fallbacks;
 pub use retry::RetryPolicy;
-pub use strategy::RoutingStrategy;
+pub use strategy::{Candidate, PickContext, RoutingStrategy, Strategy};
 
 use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
@@ -77,6 +79,11 @@ struct Settings {
     tag_filtering: bool,
     aliases: HashMap<String, String>,
     wait_for_cooldown: bool,
+    /// Retries of every call across its groups, shared by calls (and routers); none: no bound
+    /// but `num_retries` and `max_fallbacks`.
+    retry_budget: Option<Arc<RetryBudget>>,
+    /// Most upstream attempts of one call across its groups.
+    max_attempts: Option<u32>,
 }
 
 /// One model group: its deployments sorted by `order` tier.
@@ -171,6 +178,8 @@ impl Default for RouterBuilder {
                 tag_filtering: false,
                 aliases: HashMap::new(),
                 wait_for_cooldown: false,
+                retry_budget: None,
+                max_attempts: None,
             },
             seed: None,
             store: None,
@@ -205,6 +214,31 @@ impl RouterBuilder {
     /// `routing_strategy` (default simple-shuffle).
     pub fn routing_strategy(mut self, s: RoutingStrategy) -> Self {
         self.settings.strategy = s;
+        self
+    }
+
+    /// Your own routing strategy (LiteLLM's `CustomRoutingStrategyBase`): the same as
+    /// `routing_strategy(RoutingStrategy::Custom(strategy))`. See [`Strategy`].
+    pub fn strategy(mut self, strategy: Arc<dyn Strategy>) -> Self {
+        self.settings.strategy = RoutingStrategy::Custom(strategy);
+        self
+    }
+
+    /// A retry budget (default: none): every upstream attempt of a call after its first (a
+    /// retry in the group, or an attempt in a fallback group) takes a retry from it, every
+    /// routed call that succeeds deposits into it; when it refuses, the call ends with its
+    /// last error. Pass the same `Arc` to several routers to share one budget. See
+    /// [`RetryBudget`].
+    pub fn retry_budget(mut self, budget: impl Into<Arc<RetryBudget>>) -> Self {
+        self.settings.retry_budget = Some(budget.into());
+        self
+    }
+
+    /// Most upstream attempts of one call, across the group and its fallbacks (default: no cap
+    /// but `num_retries` per group and `max_fallbacks`); at least 1, else [`build`](Self::build)
+    /// fails. The call then ends with its last error.
+    pub fn max_attempts_per_call(mut self, n: u32) -> Self {
+        self.settings.max_attempts = Some(n);
         self
     }
 
@@ -333,6 +367,11 @@ impl RouterBuilder {
         self.observe = self.observe.inherit(client.observe_settings())?;
         for d in &self.deployments {
             defaults::check(&client, d)?;
+        }
+        if self.settings.max_attempts == Some(0) {
+            return Err(Error::config(
+                "max_attempts_per_call must be at least 1 (the first attempt)",
+            ));
         }
         let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
         let prices = self.observe.price_table();
@@ -762,7 +801,7 @@ impl Router {
     /// ```
     pub fn get_available_deployment(&self, model: &str) -> Option<String> {
         let group = self.group_of(model)?;
-        match self.select(&group, &[], &[], None, false) {
+        match self.select(&group, None, &[], None, false) {
             Selection::Picked(e) | Selection::Busy(e) => Some(e.id.clone()),
             _ => None,
         }
@@ -906,8 +945,7 @@ impl Router {
         let start = Instant::now();
         let deadline = start + options.timeout.unwrap_or(s.timeout);
         let requested = model.to_string();
-        let mut attempts = 0u32;
-        let mut history: Vec<String> = Vec::new();
+        let mut call = CallState::default();
         let mut fallbacks: Vec<String> = Vec::new();
         let mut tried_groups: Vec<String> = vec![group.name.clone()];
         loop {
@@ -920,21 +958,26 @@ impl Router {
                     stream,
                     deadline,
                     call_id,
-                    &mut attempts,
-                    &mut history,
+                    &mut call,
                     &mut attempt,
                 )
                 .await;
             let err = match result {
                 Ok(mut routed) => {
+                    self.settle(&call, true);
                     let meta = routed.value.meta_mut();
-                    meta.attempts = attempts;
+                    meta.attempts = call.attempts;
                     meta.model_group = Some(group.name.clone());
                     meta.fallbacks = fallbacks;
                     return Ok(routed);
                 }
                 Err(e) => e,
             };
+            if call.stopped {
+                // The retry budget or the attempt cap ended the call.
+                self.settle(&call, false);
+                return Err(summarize(err, &call.history));
+            }
             // Walk the fallbacks for this kind of failure.
             let chain = s
                 .fallbacks
@@ -955,6 +998,12 @@ impl Router {
                 });
             match next {
                 Some(g) if fallbacks.len() < s.max_fallbacks && Instant::now() < deadline => {
+                    // An attempt in the fallback group is a retry of the call.
+                    if let Some(refusal) = self.retry_refusal(&mut call) {
+                        let err = self.refuse(&call, call_id, None, err, refusal);
+                        self.settle(&call, false);
+                        return Err(summarize(err, &call.history));
+                    }
                     crate::observe::logging::log_fallback(
                         self.inner.stack.pipeline.observer.log_level(),
                         call_id,
@@ -966,9 +1015,86 @@ impl Router {
                     tried_groups.push(g.name.clone());
                     group = g;
                 }
-                _ => return Err(summarize(err, &history)),
+                _ => {
+                    self.settle(&call, false);
+                    return Err(summarize(err, &call.history));
+                }
             }
         }
+    }
+
+    /// Whether the call may make one more upstream attempt, after at least one: `None` when
+    /// it may (taking a retry from the budget, kept in `call` until the attempt is made), else
+    /// why not. The call's first attempt needs nothing.
+    fn retry_refusal(&self, call: &mut CallState) -> Option<Refusal> {
+        if call.attempts == 0 {
+            return None;
+        }
+        let s = &self.inner.settings;
+        if let Some(max) = s.max_attempts
+            && call.attempts >= max
+        {
+            return Some(Refusal::MaxAttempts(max));
+        }
+        match &s.retry_budget {
+            Some(_) if call.retry_held.is_some() => None,
+            Some(budget) => match budget.take() {
+                Some(w) => {
+                    call.retry_held = Some(w);
+                    None
+                }
+                None => Some(Refusal::Budget),
+            },
+            None => None,
+        }
+    }
+
+    /// Ends the call after a refused retry: `err` (the last failure, its kind kept) says why,
+    /// and the refusal is logged like the other retry decisions.
+    fn refuse(
+        &self,
+        call: &CallState,
+        call_id: &str,
+        deployment: Option<&str>,
+        mut err: Error,
+        refusal: Refusal,
+    ) -> Error {
+        let reason = match refusal {
+            Refusal::Budget => "the router's retry budget is exhausted".to_string(),
+            Refusal::MaxAttempts(n) => {
+                format!("the call made its max_attempts_per_call ({n}) upstream attempts")
+            }
+        };
+        crate::observe::logging::log_retry_refused(
+            self.inner.stack.pipeline.observer.log_level(),
+            call_id,
+            deployment,
+            call.attempts,
+            &crate::observe::EventError::from(&err),
+            &reason,
+        );
+        let msg = format!("{}; not retried: {reason}", err.message());
+        err.details_mut().message = msg;
+        err
+    }
+
+    /// The end of a routed call for the retry budget: a success deposits, a retry taken but
+    /// never made goes back.
+    fn settle(&self, call: &CallState, success: bool) {
+        if let Some(budget) = &self.inner.settings.retry_budget {
+            if let Some(w) = call.retry_held {
+                budget.refund(w);
+            }
+            if success {
+                budget.deposit();
+            }
+        }
+    }
+
+    /// The retry budget of the router, if it has one (shared with the routers built with the
+    /// same `Arc`): read its [`balance`](RetryBudget::balance) to see how many retries are left.
+    pub fn retry_budget(&self) -> Option<&Arc<RetryBudget>> {
+        self.inner.settings.retry_budget.as_ref()
     }
 
     /// Retries within one group; returns the group's last error when it is exhausted.
@@ -982,8 +1108,7 @@ impl Router {
         stream: bool,
         deadline: Instant,
         call_id: &str,
-        attempts: &mut u32,
-        history: &mut Vec<String>,
+        state: &mut CallState,
         attempt: &mut F,
     ) -> Result<Routed<T>>
     where
@@ -993,7 +1118,8 @@ impl Router {
     {
         let s = &self.inner.settings;
         let num_retries = options.num_retries.unwrap_or(s.num_retries);
-        let tags = &options.metadata.tags;
+        let metadata = &options.metadata;
+        let tags = &metadata.tags;
         let mut tried: Vec<String> = Vec::new();
         let mut failures = 0u32;
         loop {
@@ -1004,7 +1130,7 @@ impl Router {
                     format!("the routed call to '{}' ran out of time", group.name),
                 ));
             }
-            let entry = match self.select(group, tags, &tried, prompt_tokens, stream) {
+            let entry = match self.select(group, Some(metadata), &tried, prompt_tokens, stream) {
                 Selection::Picked(e) | Selection::Busy(e) => e,
                 Selection::Cooling(until) => {
                     let wait = Duration::from_millis(until.saturating_sub(now_ms()));
@@ -1075,7 +1201,9 @@ impl Router {
                 },
                 None => None,
             };
-            *attempts += 1;
+            // The retry taken from the budget (if any) is spent on this attempt.
+            state.retry_held = None;
+            state.attempts += 1;
             let minute = minute_of(now_ms());
             entry.counters.start(minute);
             let guard = InFlight {
@@ -1114,7 +1242,9 @@ impl Router {
                     d.model_group = Some(group.name.clone());
                     let level = self.inner.stack.pipeline.observer.log_level();
                     record_failure(&entry, &err, &s.cooldown, level, group.entries.len());
-                    history.push(format!("{} ({}): {}", entry.id, group.name, brief(&err)));
+                    state
+                        .history
+                        .push(format!("{} ({}): {}", entry.id, group.name, brief(&err)));
                     if !retry::may_retry(&err, failures, num_retries, s.retry_policy.as_ref()) {
                         return Err(err);
                     }
@@ -1129,6 +1259,10 @@ impl Router {
                     );
                     if Instant::now() + wait >= deadline {
                         return Err(err);
+                    }
+                    if let Some(refusal) = self.retry_refusal(state) {
+                        state.stopped = true;
+                        return Err(self.refuse(state, call_id, Some(&entry.id), err, refusal));
                     }
                     crate::observe::logging::log_retry(
                         level,
@@ -1200,20 +1334,33 @@ impl Router {
     fn select(
         &self,
         group: &Group,
-        tags: &[String],
+        metadata: Option<&crate::types::Metadata>,
         tried: &[String],
         prompt: Option<u64>,
         stream: bool,
     ) -> Selection {
         let s = &self.inner.settings;
+        let tags = metadata.map_or(&[][..], |m| m.tags.as_slice());
         let now = now_ms();
         let minute = minute_of(now);
+        // Built only when a strategy is asked (not on the simple-shuffle fast path).
+        let cx = || {
+            PickContext::new(
+                &group.name,
+                &group.entries,
+                stream,
+                metadata,
+                tried,
+                minute,
+                &self.inner.rng,
+            )
+        };
         let mut first_back: Option<u64> = None;
         let mut at_limit = false;
         let mut too_long = false;
         let mut tag_miss = false;
         let mut busy: Option<&Arc<Entry>> = None;
-        let fast = s.strategy == RoutingStrategy::SimpleShuffle && tried.is_empty();
+        let fast = matches!(s.strategy, RoutingStrategy::SimpleShuffle) && tried.is_empty();
         for (t, &lo) in group.tiers.iter().enumerate() {
             let hi = group
                 .tiers
@@ -1243,7 +1390,8 @@ impl Router {
                         .is_ok()
                 };
                 let picked = match &s.strategy {
-                    RoutingStrategy::SimpleShuffle => None,
+                    // A custom strategy is offered every usable deployment of the tier.
+                    RoutingStrategy::SimpleShuffle | RoutingStrategy::Custom(_) => None,
                     RoutingStrategy::CostBased => strategy::cheapest(
                         &group.by_cost[t],
                         &group.entries,
@@ -1260,16 +1408,7 @@ impl Router {
                                 n += 1;
                             }
                         }
-                        (n > 0).then(|| {
-                            strategy::pick(
-                                other,
-                                &group.entries,
-                                &sample[..n],
-                                stream,
-                                minute,
-                                &self.inner.rng,
-                            )
-                        })
+                        (n > 0).then(|| strategy::pick(other, &cx(), &sample[..n]))
                     }
                 };
                 if let Some(i) = picked {
@@ -1303,15 +1442,12 @@ impl Router {
             // Prefer deployments not tried yet in this call; fall back to retrying one.
             let pool = if fresh.is_empty() { retried } else { fresh };
             if !pool.is_empty() {
-                let i = strategy::pick(
-                    &s.strategy,
-                    &group.entries,
-                    &pool,
-                    stream,
-                    minute,
-                    &self.inner.rng,
-                );
-                return Selection::Picked(group.entries[i].clone());
+                // `pick` answers with one of `pool` (a custom strategy's index out of range is
+                // read as the first candidate).
+                let i = strategy::pick(&s.strategy, &cx(), &pool);
+                if let Some(e) = group.entries.get(i) {
+                    return Selection::Picked(e.clone());
+                }
             }
         }
         if let Some(b) = busy {
@@ -1331,6 +1467,25 @@ impl Router {
         }
         Selection::AtLimit
     }
+}
+
+/// What one routed call has done so far, across its groups.
+#[derive(Default)]
+struct CallState {
+    /// Upstream attempts made.
+    attempts: u32,
+    /// One line per failed attempt (for the final error).
+    history: Vec<String>,
+    /// A retry was taken from the budget for the next attempt, not made yet.
+    retry_held: Option<budget::Withdrawal>,
+    /// A retry was refused: the call ends with its last error, no fallback.
+    stopped: bool,
+}
+
+/// Why a call may not make another attempt.
+enum Refusal {
+    Budget,
+    MaxAttempts(u32),
 }
 
 enum Skip {
