@@ -26,9 +26,9 @@ async fn main() -> litellm::Result<()> {
     } else {
         "mock/text-embedding-3-small"
     };
-    let chat_model = std::env::var("LITELLM_MODEL").unwrap_or_else(|_| default_chat.to_string());
+    let chat_model = std::env::var("LITELLM_MODEL").unwrap_or_else(|_| default_chat.to_owned());
     let embed_model =
-        std::env::var("LITELLM_EMBEDDING_MODEL").unwrap_or_else(|_| default_embed.to_string());
+        std::env::var("LITELLM_EMBEDDING_MODEL").unwrap_or_else(|_| default_embed.to_owned());
     let offline = chat_model.starts_with("mock/");
 
     // 1. A completion.
@@ -46,7 +46,7 @@ async fn main() -> litellm::Result<()> {
         );
     }
     let response = litellm::chat(request.clone()).await?;
-    println!("== completion ({})", chat_model);
+    println!("== completion ({chat_model})");
     println!("{}", response.text().unwrap_or_default());
     if let Some(usage) = &response.usage {
         println!(

@@ -99,7 +99,7 @@ async fn main() -> litellm::Result<()> {
     } else {
         "mock/gpt-4o-mini"
     };
-    let model = std::env::var("LITELLM_MODEL").unwrap_or_else(|_| default_model.to_string());
+    let model = std::env::var("LITELLM_MODEL").unwrap_or_else(|_| default_model.to_owned());
     let offline = model.starts_with("mock/");
 
     let format = recipe_format();

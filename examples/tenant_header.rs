@@ -24,7 +24,7 @@ impl Layer for TenantHeader {
             .values
             .get("tenant")
             .and_then(|v| v.as_str())
-            .map(str::to_string)
+            .map(str::to_owned)
         else {
             return Err(Error::new(
                 ErrorKind::BadRequest,

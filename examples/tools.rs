@@ -12,7 +12,7 @@ fn get_weather(city: &str) -> Value {
 
 #[tokio::main]
 async fn main() -> litellm::Result<()> {
-    let model = std::env::var("LITELLM_MODEL").unwrap_or_else(|_| "mock/gpt-4o-mini".to_string());
+    let model = std::env::var("LITELLM_MODEL").unwrap_or_else(|_| "mock/gpt-4o-mini".to_owned());
     let offline = model.starts_with("mock/");
     let tools = vec![Tool::function(
         "get_weather",

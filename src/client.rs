@@ -294,7 +294,7 @@ impl fmt::Debug for ClientBuilder {
 
 impl ClientBuilder {
     fn settings(&mut self, provider: &str) -> &mut ProviderSettings {
-        self.settings.entry(provider.to_string()).or_default()
+        self.settings.entry(provider.to_owned()).or_default()
     }
 
     /// API key for a provider prefix (overrides the environment).

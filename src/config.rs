@@ -493,7 +493,7 @@ fn key_text(v: &Value) -> String {
     match scalar(v) {
         Some(s) => s,
         None => serde_yaml_ng::to_string(v)
-            .map(|s| s.trim().to_string())
+            .map(|s| s.trim().to_owned())
             .unwrap_or_else(|_| "?".into()),
     }
 }
@@ -815,7 +815,7 @@ fn generic_headers(text: &str) -> Vec<(String, String)> {
     }
     text.split(',')
         .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .filter(|(k, _)| !k.is_empty())
         .collect()
 }
@@ -862,7 +862,7 @@ impl RouterConfig {
                 "callback_settings" => "'callback_settings' is not supported: build the \
                      callbacks in code (e.g. litellm::observe::Webhook::builder) and add them \
                      with RouterBuilder::callback; ignored"
-                    .to_string(),
+                    .to_owned(),
                 _ => format!(
                     "unknown top-level key '{k}' ignored{}",
                     did_you_mean(k, TOP_KEYS.iter().copied())
@@ -1413,7 +1413,7 @@ fn apply(mut b: RouterBuilder, section: &str, s: Settings) -> Result<RouterBuild
             Value::Mapping(m) => m
                 .get("model")
                 .and_then(Value::as_str)
-                .map(str::to_string)
+                .map(str::to_owned)
                 .ok_or_else(|| {
                     config_error(format!(
                         "{}: '{alias}' needs a model",
@@ -1514,7 +1514,7 @@ fn cache(lit: &mut Settings, warnings: &mut Vec<String>) -> Result<Option<CacheC
     }
     let at = |k: &str| format!("litellm_settings.cache_params.{k}");
     let kind = match params.get("type") {
-        None | Some(Value::Null) => "local".to_string(),
+        None | Some(Value::Null) => "local".to_owned(),
         Some(v) => scalar(v).unwrap_or_default(),
     };
     if kind != "local" {
@@ -1857,13 +1857,13 @@ mod tests {
         assert_eq!(
             generic_headers("Authorization=Bearer x, X-Team = a"),
             vec![
-                ("Authorization".to_string(), "Bearer x".to_string()),
-                ("X-Team".to_string(), "a".to_string())
+                ("Authorization".to_owned(), "Bearer x".to_owned()),
+                ("X-Team".to_owned(), "a".to_owned())
             ]
         );
         assert_eq!(
             generic_headers(r#"{"Authorization": "Bearer x"}"#),
-            vec![("Authorization".to_string(), "Bearer x".to_string())]
+            vec![("Authorization".to_owned(), "Bearer x".to_owned())]
         );
         assert!(generic_headers("junk").is_empty());
     }

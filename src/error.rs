@@ -359,10 +359,10 @@ impl Error {
     pub(crate) fn or_context(mut self, provider: &str, model: &str) -> Self {
         let d = self.details_mut();
         if d.provider.is_none() {
-            d.provider = Some(provider.to_string());
+            d.provider = Some(provider.to_owned());
         }
         if d.model.is_none() && !model.is_empty() {
-            d.model = Some(model.to_string());
+            d.model = Some(model.to_owned());
         }
         self
     }

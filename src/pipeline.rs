@@ -275,10 +275,10 @@ impl Pipeline {
             return;
         }
         let meta = ResponseMeta {
-            provider: err.provider().unwrap_or_default().to_string(),
-            model: err.model().unwrap_or_default().to_string(),
-            deployment_id: err.deployment().map(str::to_string),
-            model_group: err.model_group().map(str::to_string),
+            provider: err.provider().unwrap_or_default().to_owned(),
+            model: err.model().unwrap_or_default().to_owned(),
+            deployment_id: err.deployment().map(str::to_owned),
+            model_group: err.model_group().map(str::to_owned),
             ..Default::default()
         };
         self.finish(run, &meta, None, None, Some(err), None, false);
@@ -375,7 +375,7 @@ impl Pipeline {
 fn budget_name(b: &crate::accounting::ledger::Budget) -> String {
     use crate::accounting::ledger::Scope;
     let scope = match &b.scope {
-        Scope::Global => "global".to_string(),
+        Scope::Global => "global".to_owned(),
         Scope::User(u) => format!("user:{u}"),
         Scope::Key(k) => format!("key:{k}"),
         Scope::Tag(t) => format!("tag:{t}"),

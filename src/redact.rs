@@ -65,14 +65,14 @@ pub(crate) fn redact_json(v: &mut serde_json::Value) {
         serde_json::Value::Object(map) => {
             for (k, val) in map.iter_mut() {
                 if is_sensitive_name(k) && !val.is_null() {
-                    *val = serde_json::Value::String(REDACTED.to_string());
+                    *val = serde_json::Value::String(REDACTED.to_owned());
                 } else {
                     redact_json(val);
                 }
             }
         }
         serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
-        serde_json::Value::String(s) if is_credential_value(s) => *s = REDACTED.to_string(),
+        serde_json::Value::String(s) if is_credential_value(s) => *s = REDACTED.to_owned(),
         _ => {}
     }
 }
@@ -265,9 +265,9 @@ mod tests {
             "user": "u", "max_tokens": 5, "none": {"token": null}})
         );
         let pairs = vec![
-            ("x-api-key".to_string(), "k".to_string()),
-            ("x-trace".to_string(), "Basic abc".to_string()),
-            ("x-team".to_string(), "blue".to_string()),
+            ("x-api-key".to_owned(), "k".to_owned()),
+            ("x-trace".to_owned(), "Basic abc".to_owned()),
+            ("x-team".to_owned(), "blue".to_owned()),
         ];
         let shown = format!("{:?}", Pairs(&pairs));
         assert!(!shown.contains("\"k\"") && !shown.contains("abc") && shown.contains("blue"));

@@ -99,7 +99,7 @@ pub(crate) fn unknown_provider(
     if prefix == "bedrock" {
         return "provider 'bedrock', which needs the `bedrock` cargo feature of litellm \
                 (Bedrock support is off in this build)"
-            .to_string();
+            .to_owned();
     }
     let known = known_prefixes(custom);
     let hint = match crate::model::closest(prefix, known.iter().copied()) {
@@ -168,7 +168,7 @@ impl Resolver {
     /// from the call, then the client, then the environment. Fails with `BadRequest` for an
     /// unknown provider, `Authentication` for a missing key, `Config` for a missing base URL,
     /// before any request is sent.
-    pub fn resolve(
+    pub(crate) fn resolve(
         &self,
         model: &str,
         options: &CallOptions,
@@ -190,8 +190,8 @@ impl Resolver {
             .clone()
             .or_else(|| settings.and_then(|s| s.api_base.clone()))
             .or_else(|| self.env(spec.api_base_env))
-            .or_else(|| spec.default_api_base.map(str::to_string))
-            .map(|b| b.trim_end_matches('/').to_string());
+            .or_else(|| spec.default_api_base.map(str::to_owned))
+            .map(|b| b.trim_end_matches('/').to_owned());
         let api_version = options
             .api_version
             .clone()

@@ -330,7 +330,7 @@ fn get_or_default<T: Default>(map: &Mutex<HashMap<String, Arc<T>>>, key: &str) -
     if let Some(v) = map.get(key) {
         return v.clone();
     }
-    map.entry(key.to_string()).or_default().clone()
+    map.entry(key.to_owned()).or_default().clone()
 }
 
 impl MemoryStore {

@@ -92,7 +92,7 @@ fn text_events() -> Vec<String> {
     vec![
         start(),
         block_start(0, json!({"type":"text","text":""})),
-        "event: ping\ndata: {\"type\": \"ping\"}\n\n".to_string(),
+        "event: ping\ndata: {\"type\": \"ping\"}\n\n".to_owned(),
         delta(0, json!({"type":"text_delta","text":"Hel"})),
         delta(0, json!({"type":"text_delta","text":"lo!"})),
         block_stop(0),
@@ -254,9 +254,9 @@ async fn credentials_from_the_environment_and_bare_claude_names() {
     let server = FakeUpstream::start().await;
     server.set_default(ok_text());
     let env: HashMap<String, String> = [
-        ("ANTHROPIC_API_KEY".to_string(), "sk-ant-env".to_string()),
+        ("ANTHROPIC_API_KEY".to_owned(), "sk-ant-env".to_owned()),
         (
-            "ANTHROPIC_API_BASE".to_string(),
+            "ANTHROPIC_API_BASE".to_owned(),
             format!("{}/v1", server.url()),
         ),
     ]
@@ -371,7 +371,7 @@ async fn parallel_tool_call_stream_collects_parseable_calls() {
             c.function.parse_arguments::<Value>().unwrap()["city"]
                 .as_str()
                 .unwrap()
-                .to_string()
+                .to_owned()
         })
         .collect();
     assert_eq!(cities, ["Paris", "Rome"]);
@@ -679,7 +679,7 @@ async fn mid_stream_error_event_is_typed() {
             start(),
             block_start(0, json!({"type":"text","text":""})),
             delta(0, json!({"type":"text_delta","text":"Partial"})),
-            "event: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"overloaded_error\", \"message\": \"Overloaded\"}}\n\n".to_string(),
+            "event: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"overloaded_error\", \"message\": \"Overloaded\"}}\n\n".to_owned(),
         ])
         .header("request-id", "req_mid"),
     );

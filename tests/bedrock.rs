@@ -124,7 +124,7 @@ fn signature(
         let value = headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.trim().to_string())
+            .map(|(_, v)| v.trim().to_owned())
             .unwrap_or_else(|| panic!("signed header {name} was not sent"));
         canonical_headers.push_str(&format!("{name}:{value}\n"));
     }
@@ -222,8 +222,8 @@ fn weather_tool() -> Tool {
 fn verifier_reproduces_the_published_get_vanilla_vector() {
     // AWS SigV4 test suite, get-vanilla: the verifier used below is itself correct.
     let headers = vec![
-        ("host".to_string(), "example.amazonaws.com".to_string()),
-        ("x-amz-date".to_string(), "20150830T123600Z".to_string()),
+        ("host".to_owned(), "example.amazonaws.com".to_owned()),
+        ("x-amz-date".to_owned(), "20150830T123600Z".to_owned()),
     ];
     assert_eq!(
         signature(

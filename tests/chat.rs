@@ -139,7 +139,7 @@ async fn every_parameter_round_trips_into_the_body() {
     .parallel_tool_calls(false)
     .response_format(ResponseFormat::json_schema("Weather", schema.clone(), true))
     .reasoning_effort(ReasoningEffort::Low)
-    .modalities(vec!["text".to_string()])
+    .modalities(vec!["text".to_owned()])
     .audio(json!({"voice": "alloy", "format": "wav"}))
     .prediction(json!({"type": "content", "content": "x"}))
     .service_tier("flex")
@@ -155,11 +155,11 @@ async fn every_parameter_round_trips_into_the_body() {
     .extra_header("x-trace", "t-1")
     .metadata(litellm::Metadata::new().user("u").tag("team-a"));
     req.logit_bias = Some(serde_json::Map::from_iter([(
-        "50256".to_string(),
+        "50256".to_owned(),
         json!(-100),
     )]));
     req.store_metadata = Some(serde_json::Map::from_iter([(
-        "purpose".to_string(),
+        "purpose".to_owned(),
         json!("test"),
     )]));
     client(&server).chat(req).await.unwrap();

@@ -189,7 +189,7 @@ async fn unsupported_parameters_fail_before_sending_unless_dropped() {
     server.set_default(Reply::json(200, text_answer()));
     let c = client(&server);
     let req = ChatRequest::new(MODEL, vec![Message::user("hi")])
-        .logit_bias(serde_json::Map::from_iter([("1".to_string(), json!(2))]));
+        .logit_bias(serde_json::Map::from_iter([("1".to_owned(), json!(2))]));
     let err = c.chat(req.clone()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unsupported);
     assert!(err.message().contains("logit_bias"));
@@ -339,8 +339,8 @@ async fn stream_with_parallel_tool_calls() {
     assert_eq!(
         firsts,
         [
-            (0, "call_a".to_string(), "get_weather".to_string()),
-            (1, "call_b".to_string(), "get_weather".to_string())
+            (0, "call_a".to_owned(), "get_weather".to_owned()),
+            (1, "call_b".to_owned(), "get_weather".to_owned())
         ]
     );
     let mut acc = litellm::ChunkAccumulator::new();

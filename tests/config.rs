@@ -627,8 +627,7 @@ unknown_section: {}
     let w = &cfg.warnings;
     assert!(
         w.contains(
-            &"'general_settings.master_key' applies to the gateway (litellm-proxy), not the library; ignored"
-                .to_string()
+            &"'general_settings.master_key' applies to the gateway (litellm-proxy), not the library; ignored".to_owned()
         ),
         "{w:?}"
     );

@@ -120,7 +120,7 @@ fn multi_turn() -> ChatRequest {
         ToolCall::function("call_1", "get_weather", r#"{"city":"Paris"}"#),
         ToolCall::function("call_2", "get_time", r#"{"tz":"Europe/Paris"}"#),
     ]);
-    call.reasoning_content = Some("I will look up both.".to_string());
+    call.reasoning_content = Some("I will look up both.".to_owned());
     chat(vec![
         Message::system("You are a weather bot.").with_name("setup"),
         Message::developer(vec![ContentPart::text("Answer in one sentence.")]),
@@ -140,8 +140,8 @@ fn images() -> ChatRequest {
         ContentPart::image_url("https://example.com/cat.png"),
         ContentPart::ImageUrl {
             image_url: ImageUrl {
-                url: PNG_DATA_URL.to_string(),
-                detail: Some("high".to_string()),
+                url: PNG_DATA_URL.to_owned(),
+                detail: Some("high".to_owned()),
             },
             extra: Map::new(),
         },
@@ -151,8 +151,8 @@ fn images() -> ChatRequest {
 fn schema_format() -> ResponseFormat {
     ResponseFormat::JsonSchema {
         json_schema: JsonSchemaFormat {
-            name: "colours".to_string(),
-            description: Some("A list of colours".to_string()),
+            name: "colours".to_owned(),
+            description: Some("A list of colours".to_owned()),
             schema: Some(json!({
                 "type": "object",
                 "properties": {"colours": {"type": "array", "items": {"type": "string"}}},
@@ -181,7 +181,7 @@ fn patched_spec() -> Option<PathBuf> {
         .and_then(Value::as_object_mut)
         .expect("the spec has components.schemas.ResponseFormatV2");
     let branches = format.remove("oneOf").expect("ResponseFormatV2 is a oneOf");
-    format.insert("anyOf".to_string(), branches);
+    format.insert("anyOf".to_owned(), branches);
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cohere-chat.patched.json");
     std::fs::write(&out, serde_json::to_vec(&spec).expect("serialize")).expect("write the spec");
     Some(out)
@@ -327,7 +327,7 @@ async fn requests_conform_to_the_cohere_spec() {
             "json_schema without schema",
             ResponseFormat::JsonSchema {
                 json_schema: JsonSchemaFormat {
-                    name: "x".to_string(),
+                    name: "x".to_owned(),
                     description: None,
                     schema: None,
                     strict: None,
@@ -387,7 +387,7 @@ async fn requests_conform_to_the_cohere_spec() {
                 let req = hello()
                     .user("u-1")
                     .n(2)
-                    .logit_bias(Map::from_iter([("1".to_string(), json!(3))]))
+                    .logit_bias(Map::from_iter([("1".to_owned(), json!(3))]))
                     .top_logprobs(2)
                     .store(true)
                     .drop_params(true);

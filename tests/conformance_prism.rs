@@ -181,7 +181,7 @@ fn multi_turn() -> ChatRequest {
     );
     let call2 = ToolCall::function("call_2", "get_time", r#"{"tz":"Europe/Paris"}"#);
     let mut refused = Message::assistant("I can't help with that.");
-    refused.refusal = Some("I can't help with that.".to_string());
+    refused.refusal = Some("I can't help with that.".to_owned());
     chat(vec![
         Message::system("You are a weather bot.").with_name("setup"),
         Message::developer(vec![ContentPart::text("Answer in one sentence.")]),
@@ -204,8 +204,8 @@ fn content_parts() -> ChatRequest {
         ContentPart::image_url("https://example.com/cat.png"),
         ContentPart::ImageUrl {
             image_url: litellm::ImageUrl {
-                url: PNG_DATA_URL.to_string(),
-                detail: Some("high".to_string()),
+                url: PNG_DATA_URL.to_owned(),
+                detail: Some("high".to_owned()),
             },
             extra: Map::new(),
         },
@@ -213,15 +213,15 @@ fn content_parts() -> ChatRequest {
         ContentPart::input_audio(WAV_BASE64, "mp3"),
         ContentPart::File {
             file: FileData {
-                file_data: Some("data:application/pdf;base64,JVBERi0xLjQK".to_string()),
+                file_data: Some("data:application/pdf;base64,JVBERi0xLjQK".to_owned()),
                 file_id: None,
-                filename: Some("doc.pdf".to_string()),
+                filename: Some("doc.pdf".to_owned()),
             },
             extra: Map::new(),
         },
         ContentPart::File {
             file: FileData {
-                file_id: Some("file-abc123".to_string()),
+                file_id: Some("file-abc123".to_owned()),
                 ..FileData::default()
             },
             extra: Map::new(),
@@ -233,8 +233,8 @@ fn content_parts() -> ChatRequest {
 fn json_schema_format() -> ResponseFormat {
     ResponseFormat::JsonSchema {
         json_schema: JsonSchemaFormat {
-            name: "colours".to_string(),
-            description: Some("A list of colours".to_string()),
+            name: "colours".to_owned(),
+            description: Some("A list of colours".to_owned()),
             schema: Some(json!({
                 "type": "object",
                 "properties": {"colours": {"type": "array", "items": {"type": "string"}}},
@@ -453,14 +453,14 @@ async fn requests_conform_to_the_openai_spec() {
     cases
         .run("chat: audio output (modalities + audio)", async {
             let req = chat(vec![Message::user("Say hi")])
-                .modalities(vec!["text".to_string(), "audio".to_string()])
+                .modalities(vec!["text".to_owned(), "audio".to_owned()])
                 .audio(json!({"voice": "alloy", "format": "wav"}));
             check_chat(&c.chat(req).await.map_err(failed)?)
         })
         .await;
     cases
         .run("chat: text-only modalities", async {
-            let req = hello().modalities(vec!["text".to_string()]);
+            let req = hello().modalities(vec!["text".to_owned()]);
             check_chat(&c.chat(req).await.map_err(failed)?)
         })
         .await;

@@ -77,7 +77,7 @@ async fn embeddings_and_text_completions_are_priced() {
     let resp = litellm::embed(
         EmbeddingRequest::new(
             "mock/text-embedding-3-small",
-            vec!["a".to_string(), "b".into()],
+            vec!["a".to_owned(), "b".into()],
         )
         .mock_response(MockResponse::text("").usage(Usage::new(1000, 0))),
     )

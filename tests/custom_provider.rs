@@ -169,7 +169,7 @@ impl Provider for Recorder {
 
     async fn chat(&self, _req: &ChatRequest, cx: &CallContext) -> Result<ChatResponse> {
         let auth = match cx.bearer()? {
-            Auth::Bearer(key) => key.to_string(),
+            Auth::Bearer(key) => key.to_owned(),
             other => format!("{other:?}"),
         };
         let url = cx.endpoint("/generate")?;
@@ -204,7 +204,7 @@ async fn a_required_key_missing_fails_before_the_provider_is_called() {
 async fn credentials_come_from_the_environment_then_the_client_then_the_call() {
     let recorder = Arc::new(Recorder::default());
     let client = Client::builder()
-        .env_lookup(|name| (name == "MYCO_API_KEY").then(|| "sk-env".to_string()))
+        .env_lookup(|name| (name == "MYCO_API_KEY").then(|| "sk-env".to_owned()))
         .provider("myco", recorder.clone())
         .provider_header("myco", "x-team", "blue")
         .build()
@@ -226,14 +226,14 @@ async fn credentials_come_from_the_environment_then_the_client_then_the_call() {
         seen,
         [
             (
-                "sk-env".to_string(),
-                "https://api.myco.example/v1/generate".to_string(),
-                Some("blue".to_string())
+                "sk-env".to_owned(),
+                "https://api.myco.example/v1/generate".to_owned(),
+                Some("blue".to_owned())
             ),
             (
-                "sk-call".to_string(),
-                "http://localhost:9/api/generate".to_string(),
-                Some("blue".to_string())
+                "sk-call".to_owned(),
+                "http://localhost:9/api/generate".to_owned(),
+                Some("blue".to_owned())
             ),
         ]
     );
@@ -277,7 +277,7 @@ fn call_context_helpers_fail_with_typed_errors() {
     assert_eq!(cx.api_base.as_deref(), Some("http://h:1/v1"));
     assert_eq!(cx.endpoint("chat").unwrap(), "http://h:1/v1/chat");
     assert_eq!(cx.param("region"), Some("eu"));
-    assert_eq!(cx.headers, [("x-a".to_string(), "1".to_string())]);
+    assert_eq!(cx.headers, [("x-a".to_owned(), "1".to_owned())]);
     // the key never shows in Debug
     assert!(!format!("{cx:?}").contains("sk-1"));
 }

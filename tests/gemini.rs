@@ -598,8 +598,8 @@ async fn mid_stream_errors_are_typed() {
     // Gemini's raw multi-line JSON error after some events, without `data:`.
     server.push(Reply::sse(vec![
         sse_piece(json!([{"text": "Hel"}]), None, usage(1, 1, 0)),
-        "{\n  \"error\": {\n    \"code\": 429,\n    \"message\": \"Resource has been exhausted\",\n".to_string(),
-        "    \"status\": \"RESOURCE_EXHAUSTED\",\n    \"details\": [{\"@type\": \"type.googleapis.com/google.rpc.RetryInfo\", \"retryDelay\": \"2s\"}]\n  }\n}\n".to_string(),
+        "{\n  \"error\": {\n    \"code\": 429,\n    \"message\": \"Resource has been exhausted\",\n".to_owned(),
+        "    \"status\": \"RESOURCE_EXHAUSTED\",\n    \"details\": [{\"@type\": \"type.googleapis.com/google.rpc.RetryInfo\", \"retryDelay\": \"2s\"}]\n  }\n}\n".to_owned(),
     ]));
     let stream = c
         .chat_stream(ChatRequest::new(

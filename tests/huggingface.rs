@@ -133,7 +133,7 @@ async fn router_is_the_default_and_needs_a_token() {
     assert!(err.message().contains("HF_TOKEN"), "{err}");
     // HF_TOKEN, then HUGGINGFACE_API_KEY
     for var in ["HF_TOKEN", "HUGGINGFACE_API_KEY"] {
-        let c = env_client(vec![(var, "hf_secret".to_string())]);
+        let c = env_client(vec![(var, "hf_secret".to_owned())]);
         let (_, cx) = c.resolve(MODEL, &CallOptions::default()).unwrap();
         assert_eq!(cx.api_key.unwrap().expose(), "hf_secret");
     }
@@ -348,7 +348,7 @@ async fn tgi_errors_map_to_kinds() {
         ),
     ];
     for (status, body, kind) in cases {
-        let message = body["error"].as_str().unwrap().to_string();
+        let message = body["error"].as_str().unwrap().to_owned();
         server.push(Reply::json(status, body).header("retry-after", "2"));
         let err = c
             .chat(ChatRequest::new(MODEL, vec![Message::user("hi")]))
@@ -418,7 +418,7 @@ async fn bases_tokens_and_model_ids() {
     // HUGGINGFACE_API_BASE with /v1 already, and a token
     let c = env_client(vec![
         ("HUGGINGFACE_API_BASE", format!("{}/v1", server.url())),
-        ("HF_TOKEN", "hf_abc".to_string()),
+        ("HF_TOKEN", "hf_abc".to_owned()),
     ]);
     c.completion(MODEL, vec![Message::user("hi")])
         .await

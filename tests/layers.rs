@@ -33,7 +33,7 @@ impl Layer for TenantHeader {
             .get("tenant")
             .and_then(|v| v.as_str())
             .unwrap_or("none")
-            .to_string();
+            .to_owned();
         request
             .options_mut()
             .extra_headers
@@ -352,7 +352,7 @@ fn stream_events(text: &[&str], usage: bool) -> Vec<String> {
             &json!({"id": "s", "model": "gpt-4o", "choices": [], "usage": {"prompt_tokens": 2, "completion_tokens": 2, "total_tokens": 4}}),
         ));
     }
-    events.push("data: [DONE]\n\n".to_string());
+    events.push("data: [DONE]\n\n".to_owned());
     events
 }
 
@@ -432,7 +432,7 @@ impl Layer for Account {
     async fn call(&self, mut request: Request, next: Next<'_>) -> litellm::Result<Response> {
         let meta = &mut request.options_mut().metadata;
         if let Some(a) = meta.values.get("account").and_then(|v| v.as_str()) {
-            meta.user = Some(a.to_string());
+            meta.user = Some(a.to_owned());
         }
         next.run(request).await
     }
@@ -453,7 +453,7 @@ async fn budgets_see_the_request_as_the_layers_rewrote_it() {
         ChatRequest::new("mock/gpt-4o", vec![Message::user("Hi")]).metadata(
             Metadata::new()
                 .user("alice")
-                .value("account", account.to_string()),
+                .value("account", account.to_owned()),
         )
     };
     assert!(client.chat(call("alice")).await.is_ok());

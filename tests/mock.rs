@@ -55,7 +55,7 @@ async fn mock_streams_word_by_word_with_usage_last() {
     while let Some(c) = stream.next().await {
         let c = c.unwrap();
         if let Some(t) = c.text() {
-            pieces.push(t.to_string());
+            pieces.push(t.to_owned());
         }
         last = Some(c);
     }

@@ -259,10 +259,7 @@ async fn stream_with_parallel_tool_calls() {
             )
         })
         .collect();
-    assert_eq!(
-        deltas,
-        [(0, "add".to_string()), (1, "subtract".to_string())]
-    );
+    assert_eq!(deltas, [(0, "add".to_owned()), (1, "subtract".to_owned())]);
     let mut acc = litellm::ChunkAccumulator::new();
     chunks.iter().for_each(|c| acc.push(c));
     let resp = acc.finish();
@@ -317,7 +314,7 @@ async fn mid_stream_error_truncation_and_idle_streams() {
     assert_eq!(err.kind(), ErrorKind::ApiConnection);
 
     // a line that is not JSON
-    server.push(Reply::ndjson(vec!["{\"message\": ".to_string()]));
+    server.push(Reply::ndjson(vec!["{\"message\": ".to_owned()]));
     let (_, err) = drain(client(&server).chat_stream(req()).await.unwrap()).await;
     assert_eq!(err.unwrap().kind(), ErrorKind::InvalidResponse);
 
@@ -479,7 +476,7 @@ async fn endpoints_and_credentials() {
     server.set_default(Reply::json(200, answer()));
     let vars: HashMap<&str, String> = HashMap::from([
         ("OLLAMA_API_BASE", format!("{}/v1", server.url())),
-        ("OLLAMA_API_KEY", "ollama-cloud-key".to_string()),
+        ("OLLAMA_API_KEY", "ollama-cloud-key".to_owned()),
     ]);
     let c = Client::builder()
         .env_lookup(move |n| vars.get(n).cloned())

@@ -130,7 +130,7 @@ async fn every_kind_of_answer_carries_its_cost() {
     let emb = client
         .embed(EmbeddingRequest::new(
             "mock/text-embedding-3-small",
-            vec!["a few words to embed".to_string(), "and more".into()],
+            vec!["a few words to embed".to_owned(), "and more".into()],
         ))
         .await
         .unwrap();
@@ -592,14 +592,14 @@ async fn router_metrics_render_as_valid_prometheus_text() {
     for _ in 0..3 {
         let req = ChatRequest::new("broken", vec![Message::user("Hi")]).metadata(meta.clone());
         let err = router.chat(req).await.unwrap_err();
-        failed_on.push((err.kind(), err.deployment().map(str::to_string)));
+        failed_on.push((err.kind(), err.deployment().map(str::to_owned)));
     }
     failed_on[..2].sort();
     assert_eq!(
         failed_on,
         [
-            (ErrorKind::RateLimit, Some("north".to_string())),
-            (ErrorKind::RateLimit, Some("west".to_string())),
+            (ErrorKind::RateLimit, Some("north".to_owned())),
+            (ErrorKind::RateLimit, Some("west".to_owned())),
             (ErrorKind::NoDeploymentAvailable, None),
         ]
     );
@@ -709,12 +709,12 @@ struct Visit<'a>(&'a mut std::collections::BTreeMap<String, String>);
 impl tracing::field::Visit for Visit<'_> {
     fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
         self.0.insert(
-            field.name().to_string(),
+            field.name().to_owned(),
             format!("{value:?}").replace('"', ""),
         );
     }
     fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-        self.0.insert(field.name().to_string(), value.to_string());
+        self.0.insert(field.name().to_owned(), value.to_owned());
     }
 }
 

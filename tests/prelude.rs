@@ -111,7 +111,7 @@ async fn program() -> Result<Vec<String>> {
     let first: ChatResponse = router.chat(ask("stressed", "alice")).await?;
     let meta: &ResponseMeta = &first.meta;
     assert_eq!(meta.deployment_id.as_deref(), Some("mine"));
-    out.push(first.text().unwrap_or_default().to_string());
+    out.push(first.text().unwrap_or_default().to_owned());
     let again = router.chat(ask("stressed", "alice")).await?;
     assert!(again.meta.cache_hit);
 
@@ -121,14 +121,14 @@ async fn program() -> Result<Vec<String>> {
         .await?
         .collect_response()
         .await?;
-    out.push(streamed.text().unwrap_or_default().to_string());
+    out.push(streamed.text().unwrap_or_default().to_owned());
 
     // A fallback: "flaky" is rate limited, "chat" answers.
     let fell_back = router
         .chat(ChatRequest::new("flaky", vec![Message::user("drawer")]))
         .await?;
-    assert_eq!(fell_back.meta.fallbacks, vec!["chat".to_string()]);
-    out.push(fell_back.text().unwrap_or_default().to_string());
+    assert_eq!(fell_back.meta.fallbacks, vec!["chat".to_owned()]);
+    out.push(fell_back.text().unwrap_or_default().to_owned());
 
     // A quota: mallory's second call this minute is refused before any provider call.
     router.chat(ask("one", "mallory")).await?;

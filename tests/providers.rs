@@ -204,7 +204,7 @@ async fn every_compat_row_calls_its_endpoint_with_its_key() {
         let req = server.last_request().unwrap();
         let expected_path = match row.quirks.base_path {
             Some(p) => format!("/base{p}/chat/completions"),
-            None => "/base/chat/completions".to_string(),
+            None => "/base/chat/completions".to_owned(),
         };
         assert_eq!(req.path, expected_path, "{prefix}");
         assert_eq!(
@@ -214,7 +214,7 @@ async fn every_compat_row_calls_its_endpoint_with_its_key() {
         );
         let expected_model = match row.quirks.model_prefix {
             Some(p) => format!("{p}vendor-model"),
-            None => "vendor-model".to_string(),
+            None => "vendor-model".to_owned(),
         };
         assert_eq!(req.json()["model"], json!(expected_model), "{prefix}");
 
@@ -283,7 +283,7 @@ async fn hosted_rows_need_a_key_local_ones_do_not() {
 async fn credentials_come_from_call_then_client_then_env() {
     let server = FakeUpstream::start().await;
     let vars = [
-        ("GROQ_API_KEY", "env-key".to_string()),
+        ("GROQ_API_KEY", "env-key".to_owned()),
         ("GROQ_API_BASE", server.url()),
     ];
     let map: HashMap<String, String> = vars
@@ -676,13 +676,13 @@ impl Provider for ParamEcho {
 #[tokio::test]
 async fn provider_params_and_drop_params() {
     let map: HashMap<String, String> =
-        [("MY_OTHER_REGION".to_string(), "env-region".to_string())].into();
+        [("MY_OTHER_REGION".to_owned(), "env-region".to_owned())].into();
     let env_only = Client::builder()
         .env_lookup(move |n| map.get(n).cloned())
         .provider("params", Arc::new(ParamEcho))
         .build()
         .unwrap();
-    let text = |r: ChatResponse| r.text().unwrap().to_string();
+    let text = |r: ChatResponse| r.text().unwrap().to_owned();
     assert_eq!(
         text(
             env_only

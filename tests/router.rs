@@ -37,7 +37,7 @@ impl Script {
         self.steps
             .lock()
             .unwrap()
-            .entry(model.to_string())
+            .entry(model.to_owned())
             .or_default()
             .extend(steps);
     }
@@ -47,7 +47,7 @@ impl Script {
     }
 
     fn next(&self, model: &str) -> Step {
-        self.calls.lock().unwrap().push(model.to_string());
+        self.calls.lock().unwrap().push(model.to_owned());
         self.steps
             .lock()
             .unwrap()

@@ -38,8 +38,8 @@ impl Strategy for LastId {
             assert_eq!(c.tried(), cx.tried().iter().any(|t| t == c.id()));
         }
         self.seen.lock().unwrap().push(Seen {
-            group: cx.group().to_string(),
-            candidates: candidates.iter().map(|c| c.id().to_string()).collect(),
+            group: cx.group().to_owned(),
+            candidates: candidates.iter().map(|c| c.id().to_owned()).collect(),
             tried: cx.tried().to_vec(),
             stream: cx.stream(),
             tags: cx.tags().to_vec(),

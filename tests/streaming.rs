@@ -352,7 +352,7 @@ async fn stream_cut_before_done_is_an_error() {
     // cut in the middle of an event's JSON
     server.push(Reply::sse(vec![
         sse_data(&chunk(json!({"content": "a"}), Value::Null)),
-        "data: {\"id\": \"chatcmpl".to_string(),
+        "data: {\"id\": \"chatcmpl".to_owned(),
     ]));
     let (chunks, err) = drain(client(&server).chat_stream(request()).await.unwrap()).await;
     assert_eq!(chunks.len(), 1);
@@ -556,10 +556,7 @@ async fn json_error_sent_as_an_event_stream_body_is_that_error() {
 #[tokio::test]
 async fn keep_alive_events_are_not_chunks() {
     let server = FakeUpstream::start().await;
-    let mut events = vec![
-        "event: ping\ndata: {}\n\n".to_string(),
-        sse_data(&json!({})),
-    ];
+    let mut events = vec!["event: ping\ndata: {}\n\n".to_owned(), sse_data(&json!({}))];
     events.extend(text_stream(true));
     server.push(Reply::sse(events));
     let stream = client(&server)

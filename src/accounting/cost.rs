@@ -76,7 +76,7 @@ pub fn format_usd(usd: f64) -> String {
     if usd.is_finite() {
         format!("${usd:.6}")
     } else {
-        "$?".to_string()
+        "$?".to_owned()
     }
 }
 

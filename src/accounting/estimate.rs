@@ -187,7 +187,7 @@ impl StreamUsage {
         let mut usage = Usage::new(prompt, self.text.total(&self.model));
         usage
             .extra
-            .insert("estimated".to_string(), serde_json::Value::Bool(true));
+            .insert("estimated".to_owned(), serde_json::Value::Bool(true));
         usage
     }
 
@@ -220,7 +220,7 @@ pub(crate) fn implausible(field: &str, n: u64) -> crate::error::Error {
             Usage::MAX_TOKENS
         ),
     );
-    err.details_mut().code = Some(IMPLAUSIBLE_USAGE.to_string());
+    err.details_mut().code = Some(IMPLAUSIBLE_USAGE.to_owned());
     err
 }
 

@@ -132,7 +132,7 @@ pub(crate) fn nanos(usd: f64) -> u64 {
 /// (`$5.00`, `$0.30`, `$0.0001`, `$1.234568`).
 fn money(usd: f64) -> String {
     if !usd.is_finite() {
-        return "$?".to_string();
+        return "$?".to_owned();
     }
     let mut s = format!("{usd:.6}");
     while s.ends_with('0') && s.len() - s.find('.').map_or(s.len(), |d| d) > 3 {
@@ -172,7 +172,7 @@ impl Scope {
     /// The scope in a store key: `global`, `user/alice`, …
     fn key(&self) -> String {
         match self {
-            Scope::Global => "global".to_string(),
+            Scope::Global => "global".to_owned(),
             Scope::User(u) => format!("user/{u}"),
             Scope::Key(k) => format!("key/{k}"),
             Scope::Tag(t) => format!("tag/{t}"),
@@ -182,7 +182,7 @@ impl Scope {
 
     fn describe(&self) -> String {
         match self {
-            Scope::Global => "global".to_string(),
+            Scope::Global => "global".to_owned(),
             Scope::User(u) => format!("user '{u}'"),
             Scope::Key(k) => format!("key '{k}'"),
             Scope::Tag(t) => format!("tag '{t}'"),
@@ -372,7 +372,7 @@ impl CallKeys {
     /// Keys from a call's model and metadata.
     pub fn from_metadata(model: &str, m: &crate::types::Metadata) -> CallKeys {
         CallKeys {
-            model: model.to_string(),
+            model: model.to_owned(),
             user: m.user.clone(),
             key: m.key.clone(),
             tags: m.tags.clone(),
@@ -724,7 +724,7 @@ impl Ledger {
     }
 
     fn totals_entry(&self, dim: Dimension, name: &str) -> Arc<TotalCounters> {
-        let key = (dim, name.to_string());
+        let key = (dim, name.to_owned());
         if let Some(t) = read(&self.totals).get(&key) {
             return t.clone();
         }
@@ -737,7 +737,7 @@ impl Ledger {
     /// The totals of one name in one dimension (`None` when this ledger has not seen it).
     pub fn totals_for(&self, dim: Dimension, name: &str) -> Option<Totals> {
         read(&self.totals)
-            .get(&(dim, name.to_string()))
+            .get(&(dim, name.to_owned()))
             .map(|t| snapshot(t))
     }
 
@@ -783,7 +783,7 @@ impl Ledger {
             for (name, t) in self.totals(dim) {
                 m.insert(name, serde_json::to_value(t).unwrap_or_default());
             }
-            totals.insert(dim.as_str().to_string(), serde_json::Value::Object(m));
+            totals.insert(dim.as_str().to_owned(), serde_json::Value::Object(m));
         }
         serde_json::json!({
             "totals": totals,

@@ -421,7 +421,7 @@ impl ModelPrice {
         }
         match name.map(str::trim).map(str::to_ascii_lowercase).as_deref() {
             Some("flex") => self.flex.as_ref(),
-            Some("priority") | Some("fast") => self.priority.as_ref(),
+            Some("priority" | "fast") => self.priority.as_ref(),
             _ => None,
         }
     }
@@ -882,6 +882,7 @@ fn price_from_litellm(f: &serde_json::Map<String, Value>) -> Option<ModelPrice> 
 /// A price written per million tokens, as USD per token. The decimal point is moved in the
 /// text (`"2.5"` → `"2.5e-6"`), so the result is the nearest `f64` to the per-token price,
 /// exactly the number a per-token table would hold.
+#[allow(clippy::option_option)] // unreadable / empty (no price) / a price
 fn per_million(s: &str) -> Option<Option<f64>> {
     let s = s.trim();
     if s.is_empty() || s == "-" {
@@ -902,6 +903,7 @@ fn per_million(s: &str) -> Option<Option<f64>> {
     v.is_finite().then_some(Some(v))
 }
 
+#[allow(clippy::option_option)] // unreadable / empty / a count
 fn opt_tokens(s: &str) -> Option<Option<u64>> {
     let s = s.trim();
     if s.is_empty() || s == "-" {
@@ -936,7 +938,7 @@ fn parse_line(line: &str) -> Option<(&str, ModelPrice)> {
         return None;
     }
     let mut p = ModelPrice {
-        provider: cols[1].trim().to_string(),
+        provider: cols[1].trim().to_owned(),
         mode: Mode::parse(cols[2]),
         input_cost_per_token: per_million(cols[3])?.unwrap_or(0.0),
         output_cost_per_token: per_million(cols[4])?.unwrap_or(0.0),
@@ -1203,7 +1205,7 @@ fn bedrock_base(name: &str) -> String {
         let len = parts[0].len() + 1 + parts[1].len();
         s = &s[..len];
     }
-    s.to_string()
+    s.to_owned()
 }
 
 /// Names to try for `name`, most specific first (see the module docs).
@@ -1211,23 +1213,23 @@ fn candidates(name: &str, provider: Option<&str>) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(6);
     let push = |out: &mut Vec<String>, s: &str| {
         if !s.is_empty() && !out.iter().any(|o| o == s) {
-            out.push(s.to_string());
+            out.push(s.to_owned());
         }
     };
     push(&mut out, name);
-    let mut base = name.to_string();
+    let mut base = name.to_owned();
     match provider {
         Some("bedrock") => {
             base = bedrock_base(name);
             push(&mut out, &base);
             if let Some(r) = CROSS_REGION.iter().find_map(|p| base.strip_prefix(p)) {
-                base = r.to_string();
+                base = r.to_owned();
                 push(&mut out, &base);
             }
         }
-        Some("gemini") | Some("vertex_ai") => {
+        Some("gemini" | "vertex_ai") => {
             if let Some(r) = base.strip_prefix("models/") {
-                base = r.to_string();
+                base = r.to_owned();
                 push(&mut out, &base);
             }
         }
@@ -1242,16 +1244,16 @@ fn candidates(name: &str, provider: Option<&str>) -> Vec<String> {
         push(&mut out, ft);
         if let Some(b) = ft.strip_prefix("ft:") {
             push(&mut out, b);
-            base = b.to_string();
+            base = b.to_owned();
         }
     } else if let Some(b) = base.strip_prefix("ft:") {
-        base = b.to_string();
+        base = b.to_owned();
         push(&mut out, &base);
     }
     let mut cur = base.clone();
     while let Some(stripped) = strip_version(&cur) {
         push(&mut out, stripped);
-        cur = stripped.to_string();
+        cur = stripped.to_owned();
     }
     if !base.ends_with("-latest") {
         push(&mut out, &format!("{cur}-latest"));

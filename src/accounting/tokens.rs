@@ -162,7 +162,7 @@ mod tests {
     fn the_cookbook_example_counts_as_openai_bills_it() {
         let named = |name: &str, text: &str| {
             let mut m = Message::system(text);
-            m.name = Some(name.to_string());
+            m.name = Some(name.to_owned());
             m
         };
         let msgs = vec![

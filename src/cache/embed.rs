@@ -232,7 +232,7 @@ impl EmbeddingPlan {
         }
         Ok(EmbeddingResponse {
             object: if resp.object.is_empty() {
-                "list".to_string()
+                "list".to_owned()
             } else {
                 resp.object
             },
@@ -264,7 +264,7 @@ impl EmbeddingPlan {
             })
             .collect();
         Ok(EmbeddingResponse {
-            object: "list".to_string(),
+            object: "list".to_owned(),
             data,
             model: first.as_ref().map(|e| e.model.clone()).unwrap_or_default(),
             usage: EmbeddingUsage::default(),
@@ -279,7 +279,7 @@ impl EmbeddingPlan {
 
 fn embedding_at(index: usize, embedding: Vec<f32>) -> Embedding {
     Embedding {
-        object: "embedding".to_string(),
+        object: "embedding".to_owned(),
         index: index as u32,
         embedding,
     }

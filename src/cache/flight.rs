@@ -228,7 +228,7 @@ mod tests {
                     .run(&key("k"), || async {
                         calls.fetch_add(1, Ordering::SeqCst);
                         tokio::time::sleep(Duration::from_millis(50)).await;
-                        Ok(Arc::new("answer".to_string()))
+                        Ok(Arc::new("answer".to_owned()))
                     })
                     .await
             }));

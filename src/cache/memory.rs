@@ -291,7 +291,7 @@ mod tests {
 
     fn text_of(a: Option<CachedAnswer>) -> Option<String> {
         match a? {
-            CachedAnswer::Chat(r) => r.text().map(str::to_string),
+            CachedAnswer::Chat(r) => r.text().map(str::to_owned),
             _ => None,
         }
     }

@@ -765,6 +765,7 @@ impl ResponseCache {
     }
 
     /// The TTL a call's answers are stored with, or `None` when they are not stored.
+    #[allow(clippy::option_option)] // not stored / the backend's default TTL / this TTL
     fn store_ttl(&self, ctl: &CacheControl) -> Option<Option<Duration>> {
         if ctl.no_store {
             return None;
@@ -881,13 +882,12 @@ impl ResponseCache {
                     }
                     return result;
                 }
-                Join::Follower(follower) => match follower.wait().await {
-                    Some(outcome) => {
+                Join::Follower(follower) => {
+                    if let Some(outcome) = follower.wait().await {
                         self.coalesced.fetch_add(1, Ordering::Relaxed);
                         return outcome.map(|shared| served(&*shared, start));
                     }
-                    None => continue,
-                },
+                }
             }
         }
     }
@@ -945,13 +945,12 @@ impl ResponseCache {
                         }
                     };
                 }
-                Join::Follower(follower) => match follower.wait().await {
-                    Some(outcome) => {
+                Join::Follower(follower) => {
+                    if let Some(outcome) = follower.wait().await {
                         self.coalesced.fetch_add(1, Ordering::Relaxed);
                         return outcome.map(|shared| replay(&shared));
                     }
-                    None => continue,
-                },
+                }
             }
         }
     }
@@ -1034,13 +1033,12 @@ impl ResponseCache {
                     }
                     return result;
                 }
-                Join::Follower(follower) => match follower.wait().await {
-                    Some(outcome) => {
+                Join::Follower(follower) => {
+                    if let Some(outcome) = follower.wait().await {
                         self.coalesced.fetch_add(1, Ordering::Relaxed);
                         return outcome.map(|shared| served(&*shared, start));
                     }
-                    None => continue,
-                },
+                }
             }
         }
     }

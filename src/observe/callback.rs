@@ -605,7 +605,7 @@ mod tests {
 
     fn event(id: &str) -> CallEvent {
         let mut e = CallEvent::new(CallType::Chat, "m", Metadata::new());
-        e.call_id = id.to_string();
+        e.call_id = id.to_owned();
         e
     }
 
@@ -630,7 +630,7 @@ mod tests {
         cbs.stream_ended(Arc::new(failed("d")));
         cbs.emit(Hook::StreamEnd, Arc::new(event("e")));
         cbs.flush().await;
-        let ids = |h: Hook, id: &str| (h, id.to_string());
+        let ids = |h: Hook, id: &str| (h, id.to_owned());
         assert_eq!(
             rec.seen(),
             vec![
@@ -712,7 +712,7 @@ mod tests {
         cbs.call_finished(Arc::new(event("a")));
         cbs.stream_ended(Arc::new(failed("b")));
         cbs.flush().await;
-        assert_eq!(cb.0.seen(), vec![(Hook::Failure, "b".to_string())]);
+        assert_eq!(cb.0.seen(), vec![(Hook::Failure, "b".to_owned())]);
         assert_eq!(cbs.stats().queued, 1);
     }
 

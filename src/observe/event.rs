@@ -51,7 +51,7 @@ impl From<&Error> for EventError {
     fn from(e: &Error) -> Self {
         EventError {
             kind: e.kind(),
-            message: e.message().to_string(),
+            message: e.message().to_owned(),
             status: e.status(),
         }
     }
@@ -182,7 +182,7 @@ impl CallEvent {
     pub(crate) fn to_hook_json(&self, hook: Hook) -> serde_json::Value {
         let mut json = self.to_redacted_json();
         if let Some(map) = json.as_object_mut() {
-            map.insert("hook".to_string(), hook.as_str().into());
+            map.insert("hook".to_owned(), hook.as_str().into());
         }
         json
     }

@@ -85,7 +85,7 @@ impl JsonLinesLogger {
     pub fn writer(writer: impl Write + Send + 'static) -> JsonLinesLogger {
         JsonLinesLogger {
             out: Mutex::new(BufWriter::new(Box::new(writer))),
-            target: "writer".to_string(),
+            target: "writer".to_owned(),
             hooks: vec![Hook::Success, Hook::Failure],
             flush_each: true,
         }

@@ -160,7 +160,7 @@ impl FromStr for LogLevel {
     type Err = ParseLogLevelError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        LogLevel::parse(s).ok_or_else(|| ParseLogLevelError(s.to_string()))
+        LogLevel::parse(s).ok_or_else(|| ParseLogLevelError(s.to_owned()))
     }
 }
 
@@ -522,11 +522,10 @@ mod tests {
 
     impl Visit for Fields<'_> {
         fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-            self.0
-                .insert(field.name().to_string(), format!("{value:?}"));
+            self.0.insert(field.name().to_owned(), format!("{value:?}"));
         }
         fn record_str(&mut self, field: &Field, value: &str) {
-            self.0.insert(field.name().to_string(), value.to_string());
+            self.0.insert(field.name().to_owned(), value.to_owned());
         }
     }
 
@@ -562,7 +561,7 @@ mod tests {
             event.record(&mut Fields(&mut fields));
             let spans = cx
                 .event_scope(event)
-                .map(|s| s.map(|span| span.name().to_string()).collect())
+                .map(|s| s.map(|span| span.name().to_owned()).collect())
                 .unwrap_or_default();
             let span_fields = cx
                 .event_span(event)
@@ -570,7 +569,7 @@ mod tests {
                 .unwrap_or_default();
             self.0.lock().unwrap().push(Captured {
                 level: *event.metadata().level(),
-                target: event.metadata().target().to_string(),
+                target: event.metadata().target().to_owned(),
                 fields,
                 spans,
                 span_fields,
@@ -802,7 +801,7 @@ mod tests {
             tracing::info!(target: "myapp", "inside my provider");
         });
         assert_eq!(logs.len(), 1, "{logs:?}");
-        assert_eq!(logs[0].spans, vec!["llm_call".to_string()]);
+        assert_eq!(logs[0].spans, vec!["llm_call".to_owned()]);
         let sf = &logs[0].span_fields;
         assert_eq!(sf["call_id"], e.call_id);
         assert_eq!(sf["model"], "gpt-4o");
@@ -861,7 +860,7 @@ mod tests {
             let _g = span.enter();
             log_event(LogLevel::Basic, &e);
         });
-        assert_eq!(logs[0].spans, vec!["llm_call".to_string()]);
+        assert_eq!(logs[0].spans, vec!["llm_call".to_owned()]);
         assert!(call_span(LogLevel::Off, &e).is_none());
     }
 

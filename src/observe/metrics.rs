@@ -405,7 +405,7 @@ impl Metrics {
             .budgets
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(budget.to_string(), usd);
+            .insert(budget.to_owned(), usd);
     }
 
     /// Removes a budget's gauge.
@@ -686,7 +686,7 @@ fn histogram(
         }
         if les.is_empty() {
             les = h.bounds.iter().map(|b| Num(*b).to_string()).collect();
-            les.push("+Inf".to_string());
+            les.push("+Inf".to_owned());
         }
         let mut cumulative = 0u64;
         for (c, le) in h.counts.iter().zip(&les) {

@@ -148,7 +148,7 @@ impl fmt::Debug for WebhookBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let url = reqwest::Url::parse(&self.url)
             .map(|u| safe_url(&u))
-            .unwrap_or_else(|_| "<invalid>".to_string());
+            .unwrap_or_else(|_| "<invalid>".to_owned());
         f.debug_struct("WebhookBuilder")
             .field("url", &url)
             .field(

@@ -124,7 +124,7 @@ pub fn messages_url(base: &str) -> String {
     };
     let b = b.trim_end_matches('/');
     let mut url = if b.ends_with("/v1/messages") {
-        b.to_string()
+        b.to_owned()
     } else if b.ends_with("/v1") {
         format!("{b}/messages")
     } else {
@@ -204,7 +204,7 @@ pub fn map_stop_reason(reason: &str) -> FinishReason {
         "max_tokens" | "model_context_window_exceeded" | "compaction" => FinishReason::Length,
         "tool_use" => FinishReason::ToolCalls,
         "refusal" => FinishReason::ContentFilter,
-        other => FinishReason::Other(other.to_string()),
+        other => FinishReason::Other(other.to_owned()),
     }
 }
 
@@ -249,7 +249,7 @@ fn headers(cx: &CallContext, stream: bool) -> Result<HeaderMap> {
     {
         let merged = match h.get("anthropic-beta").and_then(|v| v.to_str().ok()) {
             Some(existing) if !existing.trim().is_empty() => format!("{existing},{beta}"),
-            _ => beta.to_string(),
+            _ => beta.to_owned(),
         };
         let v = HeaderValue::try_from(merged)
             .map_err(|_| Error::bad_request("invalid anthropic_beta value"))?;

@@ -89,13 +89,13 @@ pub fn azure_url(base: &str, deployment: &str, api_version: &str, path: &str) ->
 }
 
 impl Azure {
-    fn url(&self, cx: &CallContext, path: &str) -> Result<String> {
+    fn url(cx: &CallContext, path: &str) -> Result<String> {
         let base = cx.require_api_base()?;
         let version = cx.api_version.as_deref().unwrap_or(DEFAULT_API_VERSION);
         azure_url(base, &cx.model, version, path)
     }
 
-    fn auth<'a>(&self, cx: &'a CallContext) -> Result<Auth<'a>> {
+    fn auth<'a>(cx: &'a CallContext) -> Result<Auth<'a>> {
         match &cx.api_key {
             Some(k) if !k.is_empty() => Ok(Auth::Header("api-key", k.expose())),
             _ if cx.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("authorization")) => Ok(Auth::None),
@@ -128,20 +128,20 @@ impl Provider for Azure {
     }
 
     async fn chat(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatResponse> {
-        let auth = self.auth(cx)?;
-        let url = self.url(cx, "chat/completions")?;
+        let auth = Self::auth(cx)?;
+        let url = Self::url(cx, "chat/completions")?;
         openai::chat(cx, url, auth, &cx.model, &Quirks::NONE, req).await
     }
 
     async fn chat_stream(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatStream> {
-        let auth = self.auth(cx)?;
-        let url = self.url(cx, "chat/completions")?;
+        let auth = Self::auth(cx)?;
+        let url = Self::url(cx, "chat/completions")?;
         openai::chat_stream(cx, url, auth, &cx.model, &Quirks::NONE, req).await
     }
 
     async fn embed(&self, req: &EmbeddingRequest, cx: &CallContext) -> Result<EmbeddingResponse> {
-        let auth = self.auth(cx)?;
-        let url = self.url(cx, "embeddings")?;
+        let auth = Self::auth(cx)?;
+        let url = Self::url(cx, "embeddings")?;
         openai::embed(cx, url, auth, &cx.model, req).await
     }
 
@@ -150,8 +150,8 @@ impl Provider for Azure {
         req: &TextCompletionRequest,
         cx: &CallContext,
     ) -> Result<TextCompletionResponse> {
-        let auth = self.auth(cx)?;
-        let url = self.url(cx, "completions")?;
+        let auth = Self::auth(cx)?;
+        let url = Self::url(cx, "completions")?;
         openai::text_completion(cx, url, auth, &cx.model, req).await
     }
 }

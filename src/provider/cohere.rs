@@ -467,7 +467,7 @@ pub(crate) fn map_finish_reason(reason: &str) -> FinishReason {
         "COMPLETE" | "STOP_SEQUENCE" | "ERROR" => FinishReason::Stop,
         "MAX_TOKENS" | "TIMEOUT" => FinishReason::Length,
         "TOOL_CALL" => FinishReason::ToolCalls,
-        _ => FinishReason::Other(reason.to_string()),
+        _ => FinishReason::Other(reason.to_owned()),
     }
 }
 
@@ -531,7 +531,7 @@ fn tool_call(v: &Value) -> ToolCall {
 fn arguments_text(v: Option<&Value>) -> String {
     match v {
         Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
-        None | Some(Value::Null) | Some(Value::String(_)) => "{}".to_string(),
+        None | Some(Value::Null | Value::String(_)) => "{}".to_owned(),
         Some(other) => other.to_string(),
     }
 }
@@ -593,9 +593,9 @@ pub(crate) fn chat_response(r: WireResponse, model: &str) -> ChatResponse {
             .id
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| generated_id("chatcmpl-")),
-        object: "chat.completion".to_string(),
+        object: "chat.completion".to_owned(),
         created: unix_now(),
-        model: model.to_string(),
+        model: model.to_owned(),
         choices: vec![Choice {
             index: 0,
             message,
@@ -665,7 +665,7 @@ pub(crate) struct CohereDecoder {
 impl CohereDecoder {
     pub(crate) fn new(model: &str) -> Self {
         CohereDecoder {
-            model: model.to_string(),
+            model: model.to_owned(),
             id: String::new(),
             created: unix_now(),
             tools: Vec::new(),
@@ -685,8 +685,8 @@ impl CohereDecoder {
         }
         Some(self.chunk(
             Delta {
-                content: content.map(str::to_string),
-                reasoning_content: reasoning.map(str::to_string),
+                content: content.map(str::to_owned),
+                reasoning_content: reasoning.map(str::to_owned),
                 ..Default::default()
             },
             None,
@@ -749,7 +749,7 @@ impl ChunkDecoder for CohereDecoder {
         match ty {
             "message-start" => {
                 if let Some(id) = v.get("id").and_then(Value::as_str) {
-                    self.id = id.to_string();
+                    self.id = id.to_owned();
                 }
                 out.push_back(self.chunk(
                     Delta {
@@ -772,7 +772,7 @@ impl ChunkDecoder for CohereDecoder {
                 let cohere_index = count(v.get("index")).unwrap_or(self.tools.len() as u64);
                 let (index, _) = self.tool_index(cohere_index);
                 let id = match str_at(call, "id") {
-                    Some(id) if !id.is_empty() => id.to_string(),
+                    Some(id) if !id.is_empty() => id.to_owned(),
                     _ => generated_id("call_"),
                 };
                 let f = call.and_then(|c| c.get("function"));
@@ -784,9 +784,9 @@ impl ChunkDecoder for CohereDecoder {
                 let delta = ToolCallDelta {
                     index: Some(index),
                     id: Some(id),
-                    kind: Some("function".to_string()),
+                    kind: Some("function".to_owned()),
                     function: Some(FunctionCallDelta {
-                        name: Some(str_at(f, "name").unwrap_or_default().to_string()),
+                        name: Some(str_at(f, "name").unwrap_or_default().to_owned()),
                         arguments: Some(args),
                     }),
                     extra: Default::default(),
@@ -814,7 +814,7 @@ impl ChunkDecoder for CohereDecoder {
                 let delta = ToolCallDelta {
                     index: Some(index),
                     id: new.then(|| generated_id("call_")),
-                    kind: new.then(|| "function".to_string()),
+                    kind: new.then(|| "function".to_owned()),
                     function: Some(FunctionCallDelta {
                         name: None,
                         arguments: Some(args),
@@ -832,7 +832,7 @@ impl ChunkDecoder for CohereDecoder {
             "message-end" => {
                 let d = v.get("delta");
                 if let Some(msg) = str_at(d, "error").filter(|s| !s.is_empty()) {
-                    return Err(Error::new(ErrorKind::InternalServer, msg.to_string()));
+                    return Err(Error::new(ErrorKind::InternalServer, msg.to_owned()));
                 }
                 let mut finish = str_at(d, "finish_reason")
                     .map(map_finish_reason)
@@ -854,7 +854,7 @@ impl ChunkDecoder for CohereDecoder {
                     .or_else(|| str_at(Some(&v), "error"))
                     .unwrap_or("Cohere reported an error in the stream");
                 return Err(error_from_json(&v)
-                    .unwrap_or_else(|| Error::new(ErrorKind::InternalServer, msg.to_string())));
+                    .unwrap_or_else(|| Error::new(ErrorKind::InternalServer, msg.to_owned())));
             }
             _ => {
                 if let Some(err) = error_from_json(&v) {
@@ -956,7 +956,7 @@ pub(crate) fn embed_response(r: WireEmbed, model: &str) -> Result<EmbeddingRespo
         .enumerate()
         .map(|(i, v)| {
             Ok(Embedding {
-                object: "embedding".to_string(),
+                object: "embedding".to_owned(),
                 index: i as u32,
                 embedding: vector(v, kind)?,
             })
@@ -970,9 +970,9 @@ pub(crate) fn embed_response(r: WireEmbed, model: &str) -> Result<EmbeddingRespo
     .or_else(|| count(r.meta.get("tokens").and_then(|b| b.get("input_tokens"))))
     .unwrap_or(0);
     Ok(EmbeddingResponse {
-        object: "list".to_string(),
+        object: "list".to_owned(),
         data,
-        model: model.to_string(),
+        model: model.to_owned(),
         usage: EmbeddingUsage {
             prompt_tokens: tokens,
             total_tokens: tokens,
@@ -1291,7 +1291,7 @@ mod tests {
 
     fn ev(event: &str, data: Value) -> SseEvent {
         SseEvent {
-            event: event.to_string(),
+            event: event.to_owned(),
             data: data.to_string(),
         }
     }

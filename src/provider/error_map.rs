@@ -60,7 +60,7 @@ pub fn error_from_response(status: u16, headers: &HeaderMap, body: &[u8]) -> Err
         .and_then(|v| v.split([':', '#']).next())
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .map(str::to_string);
+        .map(str::to_owned);
     let details = ErrorDetails {
         message,
         status: Some(status),
@@ -96,7 +96,7 @@ pub fn error_from_json(value: &Value) -> Option<Error> {
     let message = parsed
         .message
         .clone()
-        .unwrap_or_else(|| "the vendor reported an error".to_string());
+        .unwrap_or_else(|| "the vendor reported an error".to_owned());
     let base = match parsed.status {
         Some(s) if s >= 400 => ErrorKind::from_status(s),
         _ => kind_from_type(&parsed).unwrap_or(ErrorKind::InternalServer),
@@ -191,7 +191,7 @@ pub fn request_id(headers: &HeaderMap) -> Option<String> {
             }
         }
     }
-    best.map(|(_, v)| v.to_string())
+    best.map(|(_, v)| v.to_owned())
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -299,7 +299,7 @@ impl ParsedBody {
                         }
                         other => Some(other.to_string()),
                     };
-                    p.error_type = Some("validation_error".to_string());
+                    p.error_type = Some("validation_error".to_owned());
                 } else {
                     p.message = match v.get("message") {
                         // Mistral wraps FastAPI's validation errors: {"message": {"detail": […]}}.

@@ -145,7 +145,7 @@ fn parsed_url(url: &str) -> Result<reqwest::Url> {
         if m.len() >= URL_MEMO {
             m.clear();
         }
-        m.insert(url.to_string(), parsed.clone());
+        m.insert(url.to_owned(), parsed.clone());
     });
     Ok(parsed)
 }

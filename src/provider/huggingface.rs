@@ -131,7 +131,7 @@ pub fn chat_url(base: &str) -> String {
 fn openai_url(base: &str, path: &str) -> String {
     let (b, query) = split_base(base);
     if b.ends_with(&format!("/{path}")) {
-        return with_query(b.to_string(), query);
+        return with_query(b.to_owned(), query);
     }
     let url = if b.ends_with("/v1") {
         format!("{b}/{path}")
@@ -166,7 +166,7 @@ pub fn embeddings_url(base: &str, model: &str) -> String {
 fn pipeline_base(base: &str) -> Option<(String, Option<&str>)> {
     let (b, query) = split_base(base);
     if b.ends_with("/hf-inference") {
-        return Some((b.to_string(), query));
+        return Some((b.to_owned(), query));
     }
     if is_router(base) {
         let root = b.strip_suffix("/v1").unwrap_or(b);
@@ -188,7 +188,7 @@ pub(crate) fn router_model(model: &str) -> std::borrow::Cow<'_, str> {
 }
 
 impl HuggingFace {
-    fn auth<'a>(&self, cx: &'a CallContext, base: &str) -> Result<Auth<'a>> {
+    fn auth<'a>(cx: &'a CallContext, base: &str) -> Result<Auth<'a>> {
         match &cx.api_key {
             Some(k) if !k.is_empty() => Ok(Auth::Bearer(k.expose())),
             _ if is_router(base) => Err(Error::new(
@@ -272,7 +272,7 @@ impl StreamFix {
                     tc.id = None;
                     tc.kind = None;
                 } else {
-                    self.calls.insert(key, vendor_id.to_string());
+                    self.calls.insert(key, vendor_id.to_owned());
                     tc.id = Some(generated_id("call_"));
                 }
             }
@@ -300,7 +300,7 @@ impl Provider for HuggingFace {
 
     async fn chat(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatResponse> {
         let base = cx.require_api_base()?;
-        let auth = self.auth(cx, base)?;
+        let auth = Self::auth(cx, base)?;
         let url = chat_url(base);
         let mut resp = if is_router(base) {
             openai::chat(cx, url, auth, &router_model(&cx.model), &QUIRKS, req).await?
@@ -315,7 +315,7 @@ impl Provider for HuggingFace {
 
     async fn chat_stream(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatStream> {
         let base = cx.require_api_base()?;
-        let auth = self.auth(cx, base)?;
+        let auth = Self::auth(cx, base)?;
         let url = chat_url(base);
         let stream = if is_router(base) {
             openai::chat_stream(cx, url, auth, &router_model(&cx.model), &QUIRKS, req).await?
@@ -334,7 +334,7 @@ impl Provider for HuggingFace {
 
     async fn embed(&self, req: &EmbeddingRequest, cx: &CallContext) -> Result<EmbeddingResponse> {
         let base = cx.require_api_base()?;
-        let auth = self.auth(cx, base)?;
+        let auth = Self::auth(cx, base)?;
         http::check_path_model(&cx.model)?;
         let url = embeddings_url(base, &cx.model);
         if pipeline_base(base).is_none() {
@@ -390,7 +390,7 @@ pub(crate) fn feature_extraction_response(body: &[u8], model: &str) -> Result<Em
     }
     let Value::Array(items) = v else {
         return Err(invalid(
-            "the feature-extraction answer is not a list of vectors".to_string(),
+            "the feature-extraction answer is not a list of vectors".to_owned(),
         ));
     };
     let as_vector = |x: &Value| -> Option<Vec<f32>> {
@@ -409,24 +409,24 @@ pub(crate) fn feature_extraction_response(body: &[u8], model: &str) -> Result<Em
                     invalid(
                         "the answer is not one vector per input (token-level features? use a \
                          sentence-embedding model)"
-                            .to_string(),
+                            .to_owned(),
                     )
                 })
             })
             .collect::<Result<_>>()?
     };
     Ok(EmbeddingResponse {
-        object: "list".to_string(),
+        object: "list".to_owned(),
         data: vectors
             .into_iter()
             .enumerate()
             .map(|(i, embedding)| Embedding {
-                object: "embedding".to_string(),
+                object: "embedding".to_owned(),
                 index: i as u32,
                 embedding,
             })
             .collect(),
-        model: model.to_string(),
+        model: model.to_owned(),
         ..Default::default()
     })
 }
@@ -535,11 +535,11 @@ mod tests {
                 delta: crate::types::Delta {
                     tool_calls: Some(vec![ToolCallDelta {
                         index: Some(0),
-                        id: Some(id.to_string()),
-                        kind: Some("function".to_string()),
+                        id: Some(id.to_owned()),
+                        kind: Some("function".to_owned()),
                         function: Some(FunctionCallDelta {
-                            name: name.map(str::to_string),
-                            arguments: Some(args.to_string()),
+                            name: name.map(str::to_owned),
+                            arguments: Some(args.to_owned()),
                         }),
                         extra: Default::default(),
                     }]),

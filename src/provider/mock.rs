@@ -170,7 +170,7 @@ impl Provider for Mock {
         let n = req.n.unwrap_or(1).clamp(1, 128);
         Ok(ChatResponse {
             id: format!("chatcmpl-mock-{}", now()),
-            object: "chat.completion".to_string(),
+            object: "chat.completion".to_owned(),
             created: now(),
             model: cx.model.clone(),
             choices: (0..n)
@@ -201,7 +201,7 @@ impl Provider for Mock {
             });
         let base = ChatChunk {
             id: format!("chatcmpl-mock-{}", now()),
-            object: "chat.completion.chunk".to_string(),
+            object: "chat.completion.chunk".to_owned(),
             created: now(),
             model: cx.model.clone(),
             ..Default::default()
@@ -238,10 +238,10 @@ impl Provider for Mock {
                                 tool_calls: Some(vec![ToolCallDelta {
                                     index: Some(i as u32),
                                     id: (j == 0).then(|| call.id.clone()),
-                                    kind: (j == 0).then(|| "function".to_string()),
+                                    kind: (j == 0).then(|| "function".to_owned()),
                                     function: Some(FunctionCallDelta {
                                         name: (j == 0).then(|| call.function.name.clone()),
-                                        arguments: Some(frag.to_string()),
+                                        arguments: Some(frag.to_owned()),
                                     }),
                                     extra: Default::default(),
                                 }]),
@@ -303,12 +303,12 @@ impl Provider for Mock {
         };
         let tokens: u64 = inputs.iter().map(|s| estimate_tokens(s)).sum();
         Ok(EmbeddingResponse {
-            object: "list".to_string(),
+            object: "list".to_owned(),
             data: inputs
                 .iter()
                 .enumerate()
                 .map(|(i, s)| Embedding {
-                    object: "embedding".to_string(),
+                    object: "embedding".to_owned(),
                     index: i as u32,
                     embedding: vector_for(s, dims),
                 })
@@ -340,7 +340,7 @@ impl Provider for Mock {
         });
         Ok(TextCompletionResponse {
             id: format!("cmpl-mock-{}", now()),
-            object: "text_completion".to_string(),
+            object: "text_completion".to_owned(),
             created: now(),
             model: cx.model.clone(),
             choices: vec![TextChoice {

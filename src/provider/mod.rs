@@ -208,7 +208,7 @@ pub(crate) fn embedding_answer(
 pub(crate) fn chat_to_text(resp: ChatResponse) -> TextCompletionResponse {
     TextCompletionResponse {
         id: resp.id,
-        object: "text_completion".to_string(),
+        object: "text_completion".to_owned(),
         created: resp.created,
         model: resp.model,
         choices: resp
@@ -519,7 +519,7 @@ impl CallContext {
     #[must_use = "returns the changed context; use it"]
     pub fn with_api_base(mut self, base: impl Into<String>) -> Self {
         let base = base.into();
-        self.api_base = Some(base.trim_end_matches('/').to_string());
+        self.api_base = Some(base.trim_end_matches('/').to_owned());
         self
     }
 

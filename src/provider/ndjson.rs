@@ -43,7 +43,7 @@ impl NdjsonDecoder {
         let text = std::str::from_utf8(line).map_err(not_utf8)?;
         let text = text.trim();
         if !text.is_empty() {
-            out.push_back(text.to_string());
+            out.push_back(text.to_owned());
         }
         Ok(())
     }

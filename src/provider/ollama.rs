@@ -273,7 +273,7 @@ fn think(effort: &ReasoningEffort) -> Value {
         ReasoningEffort::Medium => json!("medium"),
         ReasoningEffort::High => json!("high"),
         ReasoningEffort::XHigh | ReasoningEffort::Max => json!("max"),
-        other => json!(other.as_str()),
+        other @ ReasoningEffort::Other(_) => json!(other.as_str()),
     }
 }
 
@@ -444,7 +444,7 @@ impl WireChat {
         .filter_map(|(k, v)| {
             v.as_ref()
                 .filter(|v| v.is_number())
-                .map(|v| (k.to_string(), v.clone()))
+                .map(|v| (k.to_owned(), v.clone()))
         })
         .collect()
     }
@@ -475,7 +475,7 @@ pub(crate) fn map_done_reason(reason: Option<&str>, has_tool_calls: bool) -> Fin
     let r = match reason {
         None | Some("" | "stop" | "load" | "unload") => FinishReason::Stop,
         Some("length") => FinishReason::Length,
-        Some(other) => FinishReason::Other(other.to_string()),
+        Some(other) => FinishReason::Other(other.to_owned()),
     };
     if r == FinishReason::Stop && has_tool_calls {
         FinishReason::ToolCalls
@@ -497,8 +497,8 @@ fn tool_call(v: &Value) -> ToolCall {
         .and_then(Value::as_str)
         .unwrap_or_default();
     let args = match f.and_then(|f| f.get("arguments")) {
-        None | Some(Value::Null) => "{}".to_string(),
-        Some(Value::String(s)) if s.trim().is_empty() => "{}".to_string(),
+        None | Some(Value::Null) => "{}".to_owned(),
+        Some(Value::String(s)) if s.trim().is_empty() => "{}".to_owned(),
         Some(Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
     };
@@ -524,12 +524,12 @@ pub(crate) fn chat_response(w: WireChat, model: &str) -> ChatResponse {
     }
     ChatResponse {
         id: generated_id("chatcmpl-"),
-        object: "chat.completion".to_string(),
+        object: "chat.completion".to_owned(),
         created,
         model: w
             .model
             .filter(|m| !m.is_empty())
-            .unwrap_or_else(|| model.to_string()),
+            .unwrap_or_else(|| model.to_owned()),
         choices: vec![Choice {
             index: 0,
             message,
@@ -593,7 +593,7 @@ pub(crate) struct OllamaDecoder {
 impl OllamaDecoder {
     pub(crate) fn new(model: &str) -> Self {
         OllamaDecoder {
-            model: model.to_string(),
+            model: model.to_owned(),
             id: generated_id("chatcmpl-"),
             created: 0,
             role_sent: false,
@@ -629,7 +629,7 @@ impl ChunkDecoder for OllamaDecoder {
         if let Some(m) = w.model.as_deref().filter(|m| !m.is_empty())
             && m != self.model
         {
-            self.model = m.to_string();
+            self.model = m.to_owned();
         }
         let mut delta = Delta::default();
         if !self.role_sent {
@@ -650,7 +650,7 @@ impl ChunkDecoder for OllamaDecoder {
                     ToolCallDelta {
                         index: Some(index),
                         id: Some(tc.id),
-                        kind: Some("function".to_string()),
+                        kind: Some("function".to_owned()),
                         function: Some(FunctionCallDelta {
                             name: Some(tc.function.name),
                             arguments: Some(tc.function.arguments),
@@ -767,7 +767,7 @@ pub(crate) fn embed_response(w: WireEmbed, model: &str) -> Result<EmbeddingRespo
                     )
                 })?;
             Ok(Embedding {
-                object: "embedding".to_string(),
+                object: "embedding".to_owned(),
                 index: i as u32,
                 embedding,
             })
@@ -782,16 +782,16 @@ pub(crate) fn embed_response(w: WireEmbed, model: &str) -> Result<EmbeddingRespo
     .filter_map(|(k, v)| {
         v.as_ref()
             .filter(|v| v.is_number())
-            .map(|v| (k.to_string(), v.clone()))
+            .map(|v| (k.to_owned(), v.clone()))
     })
     .collect();
     Ok(EmbeddingResponse {
-        object: "list".to_string(),
+        object: "list".to_owned(),
         data,
         model: w
             .model
             .filter(|m| !m.is_empty())
-            .unwrap_or_else(|| model.to_string()),
+            .unwrap_or_else(|| model.to_owned()),
         usage: EmbeddingUsage {
             prompt_tokens: tokens,
             total_tokens: tokens,

@@ -217,7 +217,7 @@ fn with_base_path(base: &str, path: Option<&str>) -> String {
     let b = b.trim_end_matches('/');
     let mut out = match path {
         Some(p) if !b.ends_with(p) => format!("{b}{p}"),
-        _ => b.to_string(),
+        _ => b.to_owned(),
     };
     if let Some(q) = query {
         out.push('?');
@@ -324,7 +324,7 @@ pub(crate) async fn text_completion(
 fn patched_body<T: Serialize>(req: &T, model: &str) -> Result<Vec<u8>> {
     let mut v = serde_json::to_value(req).map_err(http::unserializable)?;
     if let Value::Object(map) = &mut v {
-        map.insert("model".to_string(), Value::String(model.to_string()));
+        map.insert("model".to_owned(), Value::String(model.to_owned()));
         map.remove("stream");
         map.remove("stream_options");
     }
@@ -744,7 +744,7 @@ impl StreamNormalizer {
                     tc.index = Some(pos as u32);
                 }
                 if tc.id.is_some() && tc.kind.is_none() {
-                    tc.kind = Some("function".to_string());
+                    tc.kind = Some("function".to_owned());
                 }
             }
             if !calls.is_empty() && !self.tool_choices.contains(&c.index) {
@@ -778,7 +778,7 @@ impl StreamNormalizer {
         let usage = self.usage.take()?;
         Some(ChatChunk {
             id: self.template.id.clone(),
-            object: "chat.completion.chunk".to_string(),
+            object: "chat.completion.chunk".to_owned(),
             created: self.template.created,
             model: self.template.model.clone(),
             choices: Vec::new(),
@@ -888,7 +888,7 @@ impl ChunkDecoder for OpenAiDecoder {
                     error_from_json(&v)
                         .or_else(|| error_from_json(&serde_json::json!({ "error": v })))
                 })
-                .unwrap_or_else(|| Error::new(ErrorKind::InternalServer, data.to_string())));
+                .unwrap_or_else(|| Error::new(ErrorKind::InternalServer, data.to_owned())));
         }
         out.extend(self.norm.process(decode_chunk(data)?));
         Ok(false)
@@ -971,8 +971,8 @@ mod tests {
             .prompt_cache_retention("24h")
             .verbosity("low")
             .web_search_options(json!({}));
-        req.logit_bias = Some(serde_json::Map::from_iter([("1".to_string(), json!(5))]));
-        req.store_metadata = Some(serde_json::Map::from_iter([("a".to_string(), json!("b"))]));
+        req.logit_bias = Some(serde_json::Map::from_iter([("1".to_owned(), json!(5))]));
+        req.store_metadata = Some(serde_json::Map::from_iter([("a".to_owned(), json!("b"))]));
         req.functions = Some(json!([]));
         req.function_call = Some(json!("auto"));
         let mut derived = serde_json::to_value(&req).unwrap();
@@ -1069,7 +1069,7 @@ mod tests {
     #[test]
     fn obfuscation_padding_is_removed_and_nothing_else() {
         let strip = |s: &str| {
-            let mut s = s.to_string();
+            let mut s = s.to_owned();
             strip_obfuscation(&mut s);
             s
         };

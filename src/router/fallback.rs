@@ -145,7 +145,7 @@ mod tests {
             ["lenient"]
         );
         assert_eq!(f.chain("x", ErrorKind::RateLimit, None), ["d"]);
-        let call = vec!["c".to_string()];
+        let call = vec!["c".to_owned()];
         assert_eq!(f.chain("a", ErrorKind::RateLimit, Some(&call)), ["c"]);
         assert_eq!(f.named_groups().len(), 7);
     }

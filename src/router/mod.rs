@@ -158,6 +158,17 @@ pub struct RouterBuilder {
     observe: crate::client::ObserveSettings,
 }
 
+impl std::fmt::Debug for RouterBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouterBuilder")
+            .field("deployments", &self.deployments)
+            .field("settings", &self.settings)
+            .field("seed", &self.seed)
+            .field("layers", &self.observe.layers.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Default for RouterBuilder {
     fn default() -> Self {
         RouterBuilder {
@@ -944,7 +955,7 @@ impl Router {
         let s = &self.inner.settings;
         let start = Instant::now();
         let deadline = start + options.timeout.unwrap_or(s.timeout);
-        let requested = model.to_string();
+        let requested = model.to_owned();
         let mut call = CallState::default();
         let mut fallbacks: Vec<String> = Vec::new();
         let mut tried_groups: Vec<String> = vec![group.name.clone()];
@@ -1060,7 +1071,7 @@ impl Router {
         refusal: Refusal,
     ) -> Error {
         let reason = match refusal {
-            Refusal::Budget => "the router's retry budget is exhausted".to_string(),
+            Refusal::Budget => "the router's retry budget is exhausted".to_owned(),
             Refusal::MaxAttempts(n) => {
                 format!("the call made its max_attempts_per_call ({n}) upstream attempts")
             }
@@ -1563,7 +1574,7 @@ fn record_failure(
 }
 
 fn brief(err: &Error) -> String {
-    let mut m = err.message().to_string();
+    let mut m = err.message().to_owned();
     if m.len() > 200 {
         let mut cut = 200;
         while !m.is_char_boundary(cut) {

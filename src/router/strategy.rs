@@ -252,7 +252,9 @@ pub enum RoutingStrategy {
 
 impl PartialEq for RoutingStrategy {
     fn eq(&self, other: &Self) -> bool {
-        use RoutingStrategy::*;
+        use RoutingStrategy::{
+            CostBased, Custom, LatencyBased, LeastBusy, SimpleShuffle, UsageBased,
+        };
         match (self, other) {
             (SimpleShuffle, SimpleShuffle)
             | (LeastBusy, LeastBusy)

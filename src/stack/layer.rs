@@ -1,5 +1,5 @@
 //! User layers: code of yours around every call of a client or router, at the seam between the
-//! observe stage and the ledger (see [`stack`](super) for the order of the stages).
+//! observe stage and the ledger (`docs/architecture.md` shows the order of the stages).
 //!
 //! A [`Layer`] gets the [`Request`] and the rest of the stack as [`Next`]. It may
 //! - rewrite the request, then pass it on with [`Next::run`];

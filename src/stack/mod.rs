@@ -26,7 +26,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use tracing::Instrument;
 
-pub use layer::Layer;
+pub(crate) use layer::Layer;
 use layer::Next;
 pub(crate) use ops::{ChatOp, EmbedOp, Op, StreamOp, TextOp};
 

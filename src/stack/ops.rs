@@ -241,7 +241,7 @@ impl Op for StreamOp {
                 // The tokenizer of the model that answered (a group name says nothing).
                 let model = match stream.meta().model.as_str() {
                     "" => req.model.clone(),
-                    served => served.to_string(),
+                    served => served.to_owned(),
                 };
                 Ok(p.stream(run, stream, model, req))
             }

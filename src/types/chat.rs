@@ -100,7 +100,7 @@ fn kind_or_function<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error>
 }
 
 fn default_function() -> String {
-    "function".to_string()
+    "function".to_owned()
 }
 
 /// Message content: plain text, or a list of parts (text, images, audio, files).
@@ -148,7 +148,7 @@ impl From<String> for Content {
 
 impl From<&str> for Content {
     fn from(s: &str) -> Self {
-        Content::Text(s.to_string())
+        Content::Text(s.to_owned())
     }
 }
 
@@ -163,11 +163,11 @@ impl<'de> Deserialize<'de> for Content {
         struct V;
         impl<'de> Visitor<'de> for V {
             type Value = Content;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a string or a list of content parts")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Content, E> {
-                Ok(Content::Text(v.to_string()))
+                Ok(Content::Text(v.to_owned()))
             }
             fn visit_string<E: de::Error>(self, v: String) -> Result<Content, E> {
                 Ok(Content::Text(v))
@@ -623,7 +623,7 @@ impl<'de> Deserialize<'de> for ToolChoice {
                     .and_then(|f| f.get("name"))
                     .and_then(Value::as_str)
                 {
-                    Some(name) => ToolChoice::Function(name.to_string()),
+                    Some(name) => ToolChoice::Function(name.to_owned()),
                     None => ToolChoice::Other(v.clone()),
                 }
             }
@@ -1105,7 +1105,7 @@ impl ChatResponse {
                 rand::random::<u64>(),
                 rand::random::<u32>()
             ),
-            object: "chat.completion".to_string(),
+            object: "chat.completion".to_owned(),
             created: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),

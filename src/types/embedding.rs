@@ -251,7 +251,7 @@ fn vector<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f32>, D::Error> {
     struct V;
     impl<'de> Visitor<'de> for V {
         type Value = Vec<f32>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.write_str("an array of numbers or a base64 string")
         }
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<f32>, E> {

@@ -43,7 +43,7 @@ impl<'de> Deserialize<'de> for Key<'de> {
         struct V;
         impl<'de> Visitor<'de> for V {
             type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an object key")
             }
             fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
@@ -132,7 +132,7 @@ macro_rules! map_deserialize {
                 struct V;
                 impl<'de> serde::de::Visitor<'de> for V {
                     type Value = $ty;
-                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                         f.write_str($expecting)
                     }
                     fn visit_map<A: serde::de::MapAccess<'de>>(

@@ -19,7 +19,7 @@ struct CountVisitor;
 impl<'de> Visitor<'de> for CountVisitor {
     type Value = Option<u64>;
 
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a token count")
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
@@ -89,7 +89,7 @@ struct TimestampVisitor;
 impl<'de> Visitor<'de> for TimestampVisitor {
     type Value = i64;
 
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a unix timestamp")
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
@@ -141,7 +141,7 @@ struct StringishVisitor {
 impl<'de> Visitor<'de> for StringishVisitor {
     type Value = Option<String>;
 
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a string or any JSON value")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
@@ -259,7 +259,7 @@ macro_rules! string_enum {
                 struct V;
                 impl<'de> serde::de::Visitor<'de> for V {
                     type Value = $name;
-                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                         f.write_str("a string")
                     }
                     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<$name, E> {

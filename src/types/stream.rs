@@ -72,10 +72,10 @@ impl ChatChunk {
         finish_reason: Option<FinishReason>,
     ) -> ChatChunk {
         ChatChunk {
-            id: id.to_string(),
-            object: "chat.completion.chunk".to_string(),
+            id: id.to_owned(),
+            object: "chat.completion.chunk".to_owned(),
             created,
-            model: model.to_string(),
+            model: model.to_owned(),
             choices: vec![ChunkChoice {
                 index: 0,
                 delta,
@@ -89,10 +89,10 @@ impl ChatChunk {
     /// The usage chunk that ends stream `id`: no choices, the usage of the whole call.
     pub(crate) fn of_usage(id: &str, created: i64, model: &str, usage: Usage) -> ChatChunk {
         ChatChunk {
-            id: id.to_string(),
-            object: "chat.completion.chunk".to_string(),
+            id: id.to_owned(),
+            object: "chat.completion.chunk".to_owned(),
             created,
-            model: model.to_string(),
+            model: model.to_owned(),
             usage: Some(usage),
             ..Default::default()
         }
@@ -575,7 +575,7 @@ impl Drop for ChatStream {
     }
 }
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct ChoiceAcc {
     role: Option<Role>,
     content: String,
@@ -604,7 +604,7 @@ struct ChoiceAcc {
 /// assert_eq!(resp.text(), Some("Hello"));
 /// assert_eq!(resp.usage.unwrap().total_tokens, 5);
 /// ```
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct ChunkAccumulator {
     id: String,
     model: String,
@@ -734,7 +734,7 @@ impl ChunkAccumulator {
             .collect();
         ChatResponse {
             id: self.id,
-            object: "chat.completion".to_string(),
+            object: "chat.completion".to_owned(),
             created: self.created,
             model: self.model,
             choices,
@@ -751,7 +751,7 @@ impl ChunkAccumulator {
 pub(crate) fn response_to_chunks(resp: &ChatResponse) -> Vec<ChatChunk> {
     let base = ChatChunk {
         id: resp.id.clone(),
-        object: "chat.completion.chunk".to_string(),
+        object: "chat.completion.chunk".to_owned(),
         created: resp.created,
         model: resp.model.clone(),
         system_fingerprint: resp.system_fingerprint.clone(),
@@ -842,7 +842,7 @@ fn merge_tool_call(calls: &mut Vec<(u32, ToolCall)>, pos: u32, delta: &ToolCallD
                 index,
                 ToolCall {
                     id: String::new(),
-                    kind: "function".to_string(),
+                    kind: "function".to_owned(),
                     function: FunctionCall::default(),
                     extra: Extra::new(),
                 },
@@ -854,7 +854,7 @@ fn merge_tool_call(calls: &mut Vec<(u32, ToolCall)>, pos: u32, delta: &ToolCallD
     if let Some(id) = new_id
         && call.id.is_empty()
     {
-        call.id = id.to_string();
+        call.id = id.to_owned();
     }
     if let Some(kind) = &delta.kind
         && !kind.is_empty()

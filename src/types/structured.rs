@@ -119,7 +119,7 @@ impl Choice {
                 ErrorKind::ContentPolicyViolation,
                 format!("the model refused to answer: {refusal}"),
             );
-            err.details_mut().code = Some("refusal".to_string());
+            err.details_mut().code = Some("refusal".to_owned());
             return Err(err);
         }
         let text = match &message.content {
@@ -149,7 +149,7 @@ impl Choice {
                 _ => {}
             }
             let mut err = Error::new(ErrorKind::InvalidResponse, msg).with_source(e);
-            err.details_mut().body = Some(truncated(&text, MAX_ERROR_BODY).to_string());
+            err.details_mut().body = Some(truncated(&text, MAX_ERROR_BODY).to_owned());
             err
         })
     }
@@ -172,16 +172,16 @@ impl Choice {
                 Some(FinishReason::ContentFilter) => (
                     ErrorKind::ContentPolicyViolation,
                     "the answer was stopped by a content filter (finish_reason: content_filter)"
-                        .to_string(),
+                        .to_owned(),
                 ),
                 Some(FinishReason::Length) => (
                     ErrorKind::InvalidResponse,
                     "the answer is empty: the token limit was hit (finish_reason: length)"
-                        .to_string(),
+                        .to_owned(),
                 ),
                 _ => (
                     ErrorKind::InvalidResponse,
-                    "the answer has no text".to_string(),
+                    "the answer has no text".to_owned(),
                 ),
             }
         };
@@ -294,12 +294,12 @@ impl ResponseFormat {
         let title = schema
             .as_object_mut()
             .and_then(|o| o.remove("title"))
-            .and_then(|t| t.as_str().map(str::to_string));
+            .and_then(|t| t.as_str().map(str::to_owned));
         let name = schema_name(title.as_deref().unwrap_or_default());
         let description = schema
             .get("description")
             .and_then(serde_json::Value::as_str)
-            .map(str::to_string);
+            .map(str::to_owned);
         strict_schema(&mut schema);
         ResponseFormat::JsonSchema {
             json_schema: JsonSchemaFormat {
@@ -327,7 +327,7 @@ pub(crate) fn schema_name(title: &str) -> String {
         .take(64)
         .collect();
     if name.is_empty() {
-        "response".to_string()
+        "response".to_owned()
     } else {
         name
     }
@@ -412,14 +412,14 @@ fn strict_node(
             }
             _ => {
                 obj.clear();
-                obj.insert("$ref".to_string(), Value::String(reference));
+                obj.insert("$ref".to_owned(), Value::String(reference));
             }
         }
     }
     if !obj.contains_key("anyOf")
         && let Some(one_of) = obj.remove("oneOf")
     {
-        obj.insert("anyOf".to_string(), one_of);
+        obj.insert("anyOf".to_owned(), one_of);
     }
     obj.remove("default");
     obj.remove("uniqueItems");
@@ -435,10 +435,10 @@ fn strict_node(
     };
     if let Some(Value::Object(props)) = obj.get("properties") {
         let required: Vec<Value> = props.keys().cloned().map(Value::String).collect();
-        obj.insert("required".to_string(), Value::Array(required));
+        obj.insert("required".to_owned(), Value::Array(required));
     }
     if (is_object || obj.contains_key("properties")) && !obj.contains_key("additionalProperties") {
-        obj.insert("additionalProperties".to_string(), Value::Bool(false));
+        obj.insert("additionalProperties".to_owned(), Value::Bool(false));
     }
     for (key, child) in obj.iter_mut() {
         match (key.as_str(), child) {

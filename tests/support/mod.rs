@@ -9,6 +9,8 @@
 //!
 //! Include it from a test file with `mod support;`.
 #![allow(dead_code)]
+// Each test crate uses a different part of this module; `pub` items are its interface.
+#![allow(unreachable_pub)]
 
 pub mod eventstream;
 pub mod prism;
@@ -170,7 +172,7 @@ impl Recorded {
             .filter(|pair| !pair.is_empty())
             .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
             .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.to_string())
+            .map(|(_, v)| v.to_owned())
     }
 }
 
@@ -197,7 +199,7 @@ impl Reply {
     fn new(status: u16, content_type: &str, body: Body) -> Reply {
         let mut headers = Vec::new();
         if !content_type.is_empty() {
-            headers.push(("content-type".to_string(), content_type.to_string()));
+            headers.push(("content-type".to_owned(), content_type.to_owned()));
         }
         Reply {
             status,
@@ -272,7 +274,7 @@ impl Reply {
             self.headers
                 .retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
         }
-        self.headers.push((name.to_string(), value.to_string()));
+        self.headers.push((name.to_owned(), value.to_owned()));
         self
     }
 
@@ -381,7 +383,7 @@ async fn serve_connection(stream: TcpStream, state: Shared) {
 }
 
 fn bad(msg: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, msg.to_string())
+    io::Error::new(io::ErrorKind::InvalidData, msg.to_owned())
 }
 
 /// Reads one line, returning it without the trailing CRLF / LF; `None` on EOF before any byte.
@@ -424,7 +426,7 @@ async fn read_headers(conn: &mut Conn) -> io::Result<Vec<(String, String)>> {
             return Err(bad("too many headers"));
         }
         let (name, value) = line.split_once(':').ok_or_else(|| bad("bad header"))?;
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
     }
 }
 
@@ -442,7 +444,7 @@ async fn read_request(conn: &mut Conn) -> io::Result<Option<Request>> {
     let line = loop {
         match read_line(conn).await? {
             None => return Ok(None),
-            Some(line) if line.is_empty() => continue,
+            Some(line) if line.is_empty() => {}
             Some(line) => break line,
         }
     };
@@ -451,7 +453,7 @@ async fn read_request(conn: &mut Conn) -> io::Result<Option<Request>> {
     else {
         return Err(bad("bad request line"));
     };
-    let method = method.to_string();
+    let method = method.to_owned();
     let version = version.to_ascii_uppercase();
     // Absolute-form targets ("http://host/path") keep only the path and query.
     let target = match target.split_once("://") {
@@ -460,7 +462,7 @@ async fn read_request(conn: &mut Conn) -> io::Result<Option<Request>> {
     };
     let target = target.split_once('#').map_or(target, |(t, _)| t);
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let (path, query) = (path.to_string(), query.to_string());
+    let (path, query) = (path.to_owned(), query.to_owned());
 
     let headers = read_headers(conn).await?;
 

@@ -3,6 +3,10 @@
 //! name, histogram buckets cumulative and ending in `+Inf` equal to `_count`.
 //!
 //! Shared by the crate's unit tests (`#[path]`) and the integration tests.
+
+// Used from two crates (the library's unit tests and the integration tests): `pub` is its
+// interface in both.
+#![allow(unreachable_pub)]
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -88,9 +92,9 @@ fn parse_sample(line: &str) -> Result<Sample, String> {
                     c => value.push(c),
                 }
             }
-            labels.push((lname.to_string(), value));
+            labels.push((lname.to_owned(), value));
             match chars.next().ok_or("unterminated labels")? {
-                (_, ',') => continue,
+                (_, ',') => {}
                 (i, '}') => {
                     rest = &r[i + 1..];
                     break;
@@ -106,7 +110,7 @@ fn parse_sample(line: &str) -> Result<Sample, String> {
         return Err(format!("unexpected timestamp or junk: {line:?}"));
     }
     Ok(Sample {
-        name: name.to_string(),
+        name: name.to_owned(),
         labels,
         value: parse_value(value)?,
     })
@@ -134,7 +138,7 @@ pub fn parse(text: &str) -> Result<Vec<Family>, String> {
                     return Err("bad escape in HELP".into());
                 }
             }
-            helped = Some(name.to_string());
+            helped = Some(name.to_owned());
         } else if let Some(t) = line.strip_prefix("# TYPE ") {
             let (name, kind) = t.split_once(' ').ok_or("TYPE without type")?;
             if helped.as_deref() != Some(name) {
@@ -147,8 +151,8 @@ pub fn parse(text: &str) -> Result<Vec<Family>, String> {
                 return Err(format!("family {name} declared twice"));
             }
             families.push(Family {
-                name: name.to_string(),
-                kind: kind.to_string(),
+                name: name.to_owned(),
+                kind: kind.to_owned(),
                 samples: Vec::new(),
             });
             helped = None;

@@ -42,7 +42,7 @@ type Case<'a> = (&'a str, &'a str, Usage, Option<&'a str>, f64, f64);
 
 /// Prices every case with the global table and compares both costs.
 #[track_caller]
-fn check(cases: &[Case]) {
+fn check(cases: &[Case<'_>]) {
     let t = PriceTable::global();
     for (model, provider, u, tier, prompt, completion) in cases {
         let c = t

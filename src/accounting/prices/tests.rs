@@ -1,7 +1,7 @@
 use super::*;
 
 fn key(t: &PriceTable, model: &str, provider: Option<&str>) -> Option<String> {
-    t.resolve(model, provider).map(|r| r.key.to_string())
+    t.resolve(model, provider).map(|r| r.key.to_owned())
 }
 
 #[test]

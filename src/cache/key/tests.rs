@@ -321,7 +321,7 @@ fn extra_maps_are_canonical_whatever_their_order() {
         r#"{"a":true,"b":{"x":[2,{"p":2,"q":1}],"y":1}}"#
     );
     // Entries in insertion order (serde_json's `preserve_order`) are sorted before writing.
-    let (a, b, z) = ("a".to_string(), "b".to_string(), "é".to_string());
+    let (a, b, z) = ("a".to_owned(), "b".to_owned(), "é".to_owned());
     let (one, two) = (json!(1), json!({"k": 2}));
     let mut out = Vec::new();
     write_unsorted(&mut out, vec![(&z, &one), (&b, &two), (&a, &one)]).unwrap();

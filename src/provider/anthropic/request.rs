@@ -78,7 +78,7 @@ pub(super) fn json_mode(cx: &CallContext) -> Result<JsonMode> {
             JsonMode::Tool
         }),
         Some("tool") => Ok(JsonMode::Tool),
-        Some("output_config") | Some("output_format") => Ok(JsonMode::OutputConfig),
+        Some("output_config" | "output_format") => Ok(JsonMode::OutputConfig),
         Some(other) => Err(Error::bad_request(format!(
             "anthropic_json_mode must be \"tool\" or \"output_config\", not {other:?}"
         ))),
@@ -217,7 +217,7 @@ pub(super) fn build_body(
         plan.json_tool = true;
         tools.push(json!({
             "name": JSON_TOOL_NAME,
-            "description": description.unwrap_or_else(|| "Respond with a JSON object that matches this tool's input schema.".to_string()),
+            "description": description.unwrap_or_else(|| "Respond with a JSON object that matches this tool's input schema.".to_owned()),
             "input_schema": schema,
         }));
         if !user_tools {
@@ -330,7 +330,7 @@ pub(super) fn convert_tools(tools: &[Tool], cx: &CallContext) -> Result<Vec<Valu
             let mut tool = Map::new();
             tool.insert("name".into(), Value::String(f.name.clone()));
             if let Some(d) = f.description.as_deref().filter(|d| !d.is_empty()) {
-                tool.insert("description".into(), Value::String(d.to_string()));
+                tool.insert("description".into(), Value::String(d.to_owned()));
             }
             tool.insert("input_schema".into(), schema);
             if let Some(strict) = f.strict
@@ -640,7 +640,7 @@ pub(super) fn tool_id(id: &str) -> Cow<'_, str> {
         })
         .collect();
     Cow::Owned(if fixed.is_empty() {
-        "_".to_string()
+        "_".to_owned()
     } else {
         fixed
     })

@@ -120,7 +120,7 @@ pub(super) fn to_chat_response(wire: WireMessage, plan: Plan, model: &str) -> Ch
             Some("tool_use") => {
                 let name = str_of(b, "name");
                 let args = match b.get("input") {
-                    None | Some(Value::Null) => "{}".to_string(),
+                    None | Some(Value::Null) => "{}".to_owned(),
                     Some(input) => input.to_string(),
                 };
                 if plan.json_tool && name == JSON_TOOL_NAME {
@@ -160,10 +160,10 @@ pub(super) fn to_chat_response(wire: WireMessage, plan: Plan, model: &str) -> Ch
     };
     ChatResponse {
         id: wire.id,
-        object: "chat.completion".to_string(),
+        object: "chat.completion".to_owned(),
         created: now(),
         model: if wire.model.is_empty() {
-            model.to_string()
+            model.to_owned()
         } else {
             wire.model
         },

@@ -79,7 +79,7 @@ impl AnthropicDecoder {
         if !text.is_empty() {
             out.push_back(self.chunk(
                 Delta {
-                    content: Some(text.to_string()),
+                    content: Some(text.to_owned()),
                     ..Default::default()
                 },
                 None,
@@ -91,7 +91,7 @@ impl AnthropicDecoder {
         if !text.is_empty() {
             out.push_back(self.chunk(
                 Delta {
-                    reasoning_content: Some(text.to_string()),
+                    reasoning_content: Some(text.to_owned()),
                     ..Default::default()
                 },
                 None,
@@ -161,10 +161,10 @@ impl AnthropicDecoder {
                     self.tool_delta(
                         ToolCallDelta {
                             index: Some(index),
-                            id: Some(str_of(cb, "id").to_string()),
-                            kind: Some("function".to_string()),
+                            id: Some(str_of(cb, "id").to_owned()),
+                            kind: Some("function".to_owned()),
                             function: Some(FunctionCallDelta {
-                                name: Some(name.to_string()),
+                                name: Some(name.to_owned()),
                                 arguments: Some(String::new()),
                             }),
                             extra: Extra::new(),
@@ -179,15 +179,15 @@ impl AnthropicDecoder {
                 }
             }
             Some("thinking") => {
-                let text = str_of(cb, "thinking").to_string();
+                let text = str_of(cb, "thinking").to_owned();
                 self.reasoning(&text, out);
                 Block::Thinking {
                     text,
-                    signature: str_of(cb, "signature").to_string(),
+                    signature: str_of(cb, "signature").to_owned(),
                 }
             }
             Some("redacted_thinking") => Block::Redacted {
-                data: str_of(cb, "data").to_string(),
+                data: str_of(cb, "data").to_owned(),
             },
             _ => Block::Other,
         };
@@ -215,7 +215,7 @@ impl AnthropicDecoder {
                     }) => {
                         let k = *k;
                         *args_seen = true;
-                        self.args(k, part.to_string(), out);
+                        self.args(k, part.to_owned(), out);
                     }
                     Some(Block::JsonTool { args_seen, .. }) => {
                         *args_seen = true;
@@ -250,14 +250,14 @@ impl AnthropicDecoder {
                 start_input,
             }) => {
                 // No fragments: the input came whole at the start, or the call has no arguments.
-                let args = start_input.map_or_else(|| "{}".to_string(), |i| i.to_string());
+                let args = start_input.map_or_else(|| "{}".to_owned(), |i| i.to_string());
                 self.args(index, args, out);
             }
             Some(Block::JsonTool {
                 args_seen: false,
                 start_input,
             }) => {
-                let args = start_input.map_or_else(|| "{}".to_string(), |i| i.to_string());
+                let args = start_input.map_or_else(|| "{}".to_owned(), |i| i.to_string());
                 self.text(&args, out);
             }
             Some(Block::Thinking { text, signature }) => {
@@ -320,7 +320,7 @@ pub(super) fn stream_error(v: Option<&Value>, data: &str) -> Error {
             Error::new(
                 ErrorKind::InternalServer,
                 if snippet.trim().is_empty() {
-                    "the stream reported an error".to_string()
+                    "the stream reported an error".to_owned()
                 } else {
                     snippet
                 },
@@ -366,10 +366,10 @@ impl ChunkDecoder for AnthropicDecoder {
             "message_start" => {
                 let m = v.get("message").unwrap_or(&Value::Null);
                 if self.id.is_empty() {
-                    self.id = str_of(m, "id").to_string();
+                    self.id = str_of(m, "id").to_owned();
                 }
                 if self.model.is_empty() {
-                    self.model = str_of(m, "model").to_string();
+                    self.model = str_of(m, "model").to_owned();
                 }
                 self.update_usage(m.get("usage"));
                 self.start(out);

@@ -281,7 +281,7 @@ fn document_block(file: &crate::types::FileData, cx: &CallContext) -> Result<Opt
         })
         .collect();
     let name = if name.trim().is_empty() {
-        "document".to_string()
+        "document".to_owned()
     } else {
         name
     };
@@ -551,7 +551,7 @@ pub(crate) fn finish_reason(stop: &str) -> Result<FinishReason> {
                 format!("the model produced malformed output (stopReason {stop})"),
             ));
         }
-        other => FinishReason::Other(other.to_string()),
+        other => FinishReason::Other(other.to_owned()),
     })
 }
 
@@ -676,7 +676,7 @@ pub(crate) fn parse_response(
         id: completion_id(request_id),
         object: "chat.completion".into(),
         created: now(),
-        model: model.to_string(),
+        model: model.to_owned(),
         choices: vec![Choice {
             index: 0,
             message,
@@ -744,11 +744,11 @@ pub(crate) fn refine_error(err: Error) -> Error {
         .body
         .as_deref()
         .and_then(|b| serde_json::from_str(b).ok());
-    let name = err.code().map(str::to_string).or_else(|| {
+    let name = err.code().map(str::to_owned).or_else(|| {
         body.as_ref()
             .and_then(|b| b.get("__type"))
             .and_then(Value::as_str)
-            .map(|t| t.rsplit('#').next().unwrap_or(t).to_string())
+            .map(|t| t.rsplit('#').next().unwrap_or(t).to_owned())
     });
     let original = body
         .as_ref()
@@ -840,7 +840,7 @@ impl ConverseDecoder {
         ConverseDecoder {
             id: completion_id(request_id),
             created: now(),
-            model: model.to_string(),
+            model: model.to_owned(),
             json_tool,
             blocks: HashMap::new(),
             next_tool: 0,
@@ -855,17 +855,11 @@ impl ConverseDecoder {
         ChatChunk::of_delta(&self.id, self.created, &self.model, delta, finish)
     }
 
-    fn tool_delta(
-        &self,
-        index: u32,
-        id: Option<String>,
-        name: Option<String>,
-        args: String,
-    ) -> Delta {
+    fn tool_delta(index: u32, id: Option<String>, name: Option<String>, args: String) -> Delta {
         Delta {
             tool_calls: Some(vec![ToolCallDelta {
                 index: Some(index),
-                kind: id.as_ref().map(|_| "function".to_string()),
+                kind: id.as_ref().map(|_| "function".to_owned()),
                 id,
                 function: Some(FunctionCallDelta {
                     name,
@@ -904,10 +898,10 @@ impl ConverseDecoder {
                         self.next_tool += 1;
                         self.has_tools = true;
                         self.blocks.insert(block_index, Block::Tool(index));
-                        let d = self.tool_delta(
+                        let d = Self::tool_delta(
                             index,
-                            Some(id.to_string()),
-                            Some(name.to_string()),
+                            Some(id.to_owned()),
+                            Some(name.to_owned()),
                             String::new(),
                         );
                         out.push_back(self.chunk(d, None));
@@ -921,7 +915,7 @@ impl ConverseDecoder {
                 if let Some(t) = delta.get("text").and_then(Value::as_str) {
                     if !t.is_empty() {
                         let d = Delta {
-                            content: Some(t.to_string()),
+                            content: Some(t.to_owned()),
                             ..Default::default()
                         };
                         out.push_back(self.chunk(d, None));
@@ -936,14 +930,14 @@ impl ConverseDecoder {
                             content: Some(frag),
                             ..Default::default()
                         },
-                        Some(Block::Tool(i)) => self.tool_delta(*i, None, None, frag),
+                        Some(Block::Tool(i)) => Self::tool_delta(*i, None, None, frag),
                         None => {
                             // A tool block whose start was not sent: give it the next index.
                             let index = self.next_tool;
                             self.next_tool += 1;
                             self.has_tools = true;
                             self.blocks.insert(block_index, Block::Tool(index));
-                            self.tool_delta(index, Some(String::new()), None, frag)
+                            Self::tool_delta(index, Some(String::new()), None, frag)
                         }
                     };
                     out.push_back(self.chunk(d, None));
@@ -953,7 +947,7 @@ impl ConverseDecoder {
                     && !t.is_empty()
                 {
                     let d = Delta {
-                        reasoning_content: Some(t.to_string()),
+                        reasoning_content: Some(t.to_owned()),
                         ..Default::default()
                     };
                     out.push_back(self.chunk(d, None));

@@ -175,7 +175,7 @@ fn parse_headers(mut h: &[u8], out: &mut Frame) -> Result<()> {
         }
         let name = std::str::from_utf8(&h[..name_len])
             .map_err(|_| invalid("header name is not UTF-8"))?
-            .to_string();
+            .to_owned();
         h.advance(name_len);
         let kind = h.get_u8();
         let fixed = match kind {
@@ -215,7 +215,7 @@ fn parse_headers(mut h: &[u8], out: &mut Frame) -> Result<()> {
                         _ => None,
                     };
                     if let Some(s) = slot {
-                        *s = v.to_string();
+                        *s = v.to_owned();
                     }
                 }
                 h.advance(len);

@@ -215,7 +215,7 @@ fn endpoint(cx: &CallContext, op: &str) -> Result<String> {
     let base = match cx
         .api_base
         .clone()
-        .or_else(|| cx.param("aws_bedrock_runtime_endpoint").map(str::to_string))
+        .or_else(|| cx.param("aws_bedrock_runtime_endpoint").map(str::to_owned))
     {
         Some(b) => b,
         None => format!("https://bedrock-runtime.{}.amazonaws.com", region(cx)?),
@@ -235,9 +235,9 @@ fn auth(cx: &CallContext) -> Result<AwsAuth<'_>> {
     let get = |n: &str| cx.param(n).map(str::trim).filter(|v| !v.is_empty());
     match (get("aws_access_key_id"), get("aws_secret_access_key")) {
         (Some(id), Some(secret)) => Ok(AwsAuth::SigV4(AwsCredentials {
-            access_key_id: id.to_string(),
-            secret_access_key: secret.to_string(),
-            session_token: get("aws_session_token").map(str::to_string),
+            access_key_id: id.to_owned(),
+            secret_access_key: secret.to_owned(),
+            session_token: get("aws_session_token").map(str::to_owned),
         })),
         _ => Err(Error::new(
             ErrorKind::Authentication,
@@ -279,7 +279,7 @@ fn build_request(
             .map_err(|e| Error::new(ErrorKind::Config, format!("invalid Bedrock URL: {e}")))?;
         let host = match (parsed.host_str(), parsed.port()) {
             (Some(h), Some(p)) => format!("{h}:{p}"),
-            (Some(h), None) => h.to_string(),
+            (Some(h), None) => h.to_owned(),
             (None, _) => {
                 return Err(Error::new(ErrorKind::Config, "the Bedrock URL has no host"));
             }
@@ -563,7 +563,7 @@ async fn embed(req: &EmbeddingRequest, cx: &CallContext) -> Result<EmbeddingResp
     let mut out = EmbeddingResponse {
         object: "list".into(),
         data,
-        model: model.to_string(),
+        model: model.to_owned(),
         usage: EmbeddingUsage {
             prompt_tokens: tokens,
             total_tokens: tokens,

@@ -273,7 +273,7 @@ mod tests {
         AwsCredentials {
             access_key_id: "AKIDEXAMPLE".into(),
             secret_access_key: SECRET.into(),
-            session_token: token.map(str::to_string),
+            session_token: token.map(str::to_owned),
         }
     }
 

@@ -47,7 +47,7 @@ fn check_params(req: &EmbeddingRequest, cx: &CallContext) -> Result<()> {
 /// The `models/…` resource name of a model id.
 pub(crate) fn resource_name(model: &str) -> String {
     if model.contains('/') {
-        model.to_string()
+        model.to_owned()
     } else {
         format!("models/{model}")
     }
@@ -147,7 +147,7 @@ fn response(vectors: Vec<Vec<f32>>, model: &str, prompt_tokens: u64) -> Embeddin
                 embedding,
             })
             .collect(),
-        model: model.to_string(),
+        model: model.to_owned(),
         usage: EmbeddingUsage {
             prompt_tokens,
             total_tokens: prompt_tokens,

@@ -152,7 +152,7 @@ pub(crate) fn thought_signature_of(extra: &Map<String, Value>) -> Option<String>
         .or_else(|| extra.get(THOUGHT_SIGNATURE_KEY))
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
-        .map(str::to_string)
+        .map(str::to_owned)
 }
 
 fn check_segment(what: &str, value: &str) -> Result<()> {
@@ -215,7 +215,7 @@ pub fn gemini_url(base: &str, model: &str, method: &str, stream: bool) -> Result
     let root = if host_only && b.ends_with("generativelanguage.googleapis.com") {
         format!("{b}/v1beta")
     } else {
-        b.to_string()
+        b.to_owned()
     };
     let url = format!("{root}/{}:{method}", embed::resource_name(model));
     Ok(finish_url(url, query, stream))
@@ -276,7 +276,7 @@ pub fn vertex_url(
     let model_path = if model.bytes().all(|b| b.is_ascii_digit()) {
         format!("endpoints/{model}")
     } else if model.contains('/') {
-        model.to_string()
+        model.to_owned()
     } else {
         format!("publishers/google/models/{model}")
     };
@@ -298,9 +298,9 @@ pub fn vertex_url(
         })?;
         check_segment("vertex_project", project)?;
         let host = if !b.is_empty() {
-            b.to_string()
+            b.to_owned()
         } else if location == "global" {
-            "https://aiplatform.googleapis.com".to_string()
+            "https://aiplatform.googleapis.com".to_owned()
         } else {
             format!("https://{location}-aiplatform.googleapis.com")
         };
@@ -424,7 +424,7 @@ async fn chat_stream(
 pub struct Gemini;
 
 impl Gemini {
-    fn url(&self, cx: &CallContext, method: &str, stream: bool) -> Result<String> {
+    fn url(cx: &CallContext, method: &str, stream: bool) -> Result<String> {
         let base = cx.api_base.as_deref().unwrap_or(DEFAULT_GEMINI_API_BASE);
         gemini_url(base, &cx.model, method, stream).map_err(|e| http::finish_error(cx, e))
     }
@@ -449,7 +449,7 @@ impl Provider for Gemini {
 
     async fn chat(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatResponse> {
         let key = cx.require_api_key()?;
-        let url = self.url(cx, "generateContent", false)?;
+        let url = Self::url(cx, "generateContent", false)?;
         chat(
             cx,
             url,
@@ -462,7 +462,7 @@ impl Provider for Gemini {
 
     async fn chat_stream(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatStream> {
         let key = cx.require_api_key()?;
-        let url = self.url(cx, "streamGenerateContent", true)?;
+        let url = Self::url(cx, "streamGenerateContent", true)?;
         chat_stream(
             cx,
             url,
@@ -477,7 +477,7 @@ impl Provider for Gemini {
         let key = cx.require_api_key()?;
         let (method, body) =
             embed::gemini_embed_body(req, cx).map_err(|e| http::finish_error(cx, e))?;
-        let url = self.url(cx, method, false)?;
+        let url = Self::url(cx, method, false)?;
         let body = http::json_body(&body)?;
         let (v, rid) = post_json(cx, url, Auth::Header("x-goog-api-key", key), body).await?;
         super::embedding_answer(cx, req, embed::gemini_embed_response(&v, &cx.model), rid)
@@ -492,7 +492,7 @@ impl Provider for Gemini {
 pub struct VertexAi;
 
 impl VertexAi {
-    fn url(&self, cx: &CallContext, method: &str, stream: bool) -> Result<String> {
+    fn url(cx: &CallContext, method: &str, stream: bool) -> Result<String> {
         let project = cx
             .param("vertex_project")
             .or_else(|| cx.param("vertex_ai_project"));
@@ -511,7 +511,7 @@ impl VertexAi {
         .map_err(|e| http::finish_error(cx, e))
     }
 
-    fn auth<'a>(&self, cx: &'a CallContext) -> Result<Auth<'a>> {
+    fn auth<'a>(cx: &'a CallContext) -> Result<Auth<'a>> {
         match &cx.api_key {
             Some(k) if !k.is_empty() => Ok(Auth::Bearer(k.expose())),
             _ if cx
@@ -563,20 +563,20 @@ impl Provider for VertexAi {
     }
 
     async fn chat(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatResponse> {
-        let url = self.url(cx, "generateContent", false)?;
-        let auth = self.auth(cx)?;
+        let url = Self::url(cx, "generateContent", false)?;
+        let auth = Self::auth(cx)?;
         chat(cx, url, auth, req, Flavor::Vertex).await
     }
 
     async fn chat_stream(&self, req: &ChatRequest, cx: &CallContext) -> Result<ChatStream> {
-        let url = self.url(cx, "streamGenerateContent", true)?;
-        let auth = self.auth(cx)?;
+        let url = Self::url(cx, "streamGenerateContent", true)?;
+        let auth = Self::auth(cx)?;
         chat_stream(cx, url, auth, req, Flavor::Vertex).await
     }
 
     async fn embed(&self, req: &EmbeddingRequest, cx: &CallContext) -> Result<EmbeddingResponse> {
-        let url = self.url(cx, "predict", false)?;
-        let auth = self.auth(cx)?;
+        let url = Self::url(cx, "predict", false)?;
+        let auth = Self::auth(cx)?;
         let body = embed::vertex_embed_body(req, cx).map_err(|e| http::finish_error(cx, e))?;
         let body = http::json_body(&body)?;
         let (v, rid) = post_json(cx, url, auth, body).await?;

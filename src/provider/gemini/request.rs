@@ -283,8 +283,8 @@ fn part(p: &ContentPart) -> Result<Option<Value>> {
         ContentPart::ImageUrl { image_url, .. } => media_part(&image_url.url, None, "image/jpeg")?,
         ContentPart::InputAudio { input_audio, .. } => {
             let mime = match input_audio.format.as_str() {
-                "mp3" | "mpeg" => "audio/mp3".to_string(),
-                f if f.contains('/') => f.to_string(),
+                "mp3" | "mpeg" => "audio/mp3".to_owned(),
+                f if f.contains('/') => f.to_owned(),
                 f => format!("audio/{f}"),
             };
             json!({"inlineData": {"mimeType": mime, "data": input_audio.data}})
@@ -490,7 +490,7 @@ fn assistant_parts(m: &Message, flavor: Flavor, gemini3: bool) -> Result<Vec<Val
 fn split_call_id(call: &ToolCall) -> (&str, Option<String>) {
     let sig = thought_signature_of(&call.extra);
     match call.id.split_once(THOUGHT_ID_SEPARATOR) {
-        Some((id, s)) => (id, sig.or_else(|| Some(s.to_string()))),
+        Some((id, s)) => (id, sig.or_else(|| Some(s.to_owned()))),
         None => (call.id.as_str(), sig),
     }
 }
@@ -687,7 +687,7 @@ fn allowed_tools(tc: Option<&ToolChoice>) -> Option<(bool, Vec<String>)> {
                 .and_then(|f| f.get("name"))
                 .or_else(|| t.get("name"))
                 .and_then(Value::as_str)
-                .map(str::to_string)
+                .map(str::to_owned)
         })
         .collect();
     Some((required, names))
@@ -721,7 +721,7 @@ fn tool_config(
             Some(Value::String(s)) if s == "none" => ("NONE", None),
             Some(Value::String(s)) if s == "auto" => ("AUTO", None),
             Some(v) => match v.get("name").and_then(Value::as_str) {
-                Some(n) => ("ANY", Some(vec![n.to_string()])),
+                Some(n) => ("ANY", Some(vec![n.to_owned()])),
                 None => return Ok(None),
             },
             None => return Ok(None),

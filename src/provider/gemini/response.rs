@@ -48,7 +48,7 @@ pub(crate) fn map_finish_reason(reason: &str, has_tool_calls: bool) -> FinishRea
         | "IMAGE_OTHER"
         | "NO_IMAGE"
         | "ESCALATION" => FinishReason::ContentFilter,
-        other => FinishReason::Other(other.to_string()),
+        other => FinishReason::Other(other.to_owned()),
     }
 }
 
@@ -189,16 +189,16 @@ fn piece(candidate: &Value, ids: &mut IdGen) -> Piece {
                 .get("name")
                 .and_then(Value::as_str)
                 .unwrap_or_default()
-                .to_string();
+                .to_owned();
             let args = match fc.get("args") {
-                None | Some(Value::Null) => "{}".to_string(),
+                None | Some(Value::Null) => "{}".to_owned(),
                 Some(a) => a.to_string(),
             };
             let id = fc
                 .get("id")
                 .and_then(Value::as_str)
                 .filter(|s| !s.is_empty())
-                .map(str::to_string)
+                .map(str::to_owned)
                 .unwrap_or_else(|| ids.id());
             let mut call = ToolCall::function(id, name, args);
             if let Some(sig) = signature {
@@ -228,12 +228,12 @@ fn piece(candidate: &Value, ids: &mut IdGen) -> Piece {
         .get("finishReason")
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
-        .map(str::to_string);
+        .map(str::to_owned);
     p.logprobs = candidate.get("logprobsResult").and_then(openai_logprobs);
     if let Some(obj) = candidate.as_object() {
         for key in CANDIDATE_EXTRAS {
             if let Some(v) = obj.get(*key).filter(|v| !v.is_null()) {
-                p.extra.insert((*key).to_string(), v.clone());
+                p.extra.insert((*key).to_owned(), v.clone());
             }
         }
     }
@@ -348,7 +348,7 @@ pub(crate) fn chat_response(v: &Value, model: &str, ids: &mut IdGen) -> Result<C
             logprobs: None,
             extra: v
                 .get("promptFeedback")
-                .map(|f| Map::from_iter([("promptFeedback".to_string(), f.clone())]))
+                .map(|f| Map::from_iter([("promptFeedback".to_owned(), f.clone())]))
                 .unwrap_or_default(),
         });
     }
@@ -356,7 +356,7 @@ pub(crate) fn chat_response(v: &Value, model: &str, ids: &mut IdGen) -> Result<C
         id: response_id(v).unwrap_or_else(new_completion_id),
         object: "chat.completion".into(),
         created: now(),
-        model: model_version(v).unwrap_or(model).to_string(),
+        model: model_version(v).unwrap_or(model).to_owned(),
         choices,
         usage: v.get("usageMetadata").and_then(usage_from),
         ..Default::default()
@@ -367,7 +367,7 @@ fn response_id(v: &Value) -> Option<String> {
     v.get("responseId")
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
-        .map(str::to_string)
+        .map(str::to_owned)
 }
 
 fn model_version(v: &Value) -> Option<&str> {
@@ -429,7 +429,7 @@ impl GeminiDecoder {
     pub(crate) fn new(model: &str) -> GeminiDecoder {
         GeminiDecoder {
             id: String::new(),
-            model: model.to_string(),
+            model: model.to_owned(),
             created: now(),
             ids: IdGen::new(),
             usage: None,
@@ -473,7 +473,7 @@ impl GeminiDecoder {
         if let Some(m) = model_version(v)
             && m != self.model
         {
-            self.model = m.to_string();
+            self.model = m.to_owned();
         }
         if let Some(u) = v.get("usageMetadata").and_then(usage_from) {
             self.usage = Some(u);

@@ -202,13 +202,13 @@ fn convert(v: &Value, cx: &mut Cx<'_>, depth: usize) -> Result<Value> {
     let effective = out
         .get("type")
         .and_then(Value::as_str)
-        .map(str::to_string)
+        .map(str::to_owned)
         .unwrap_or_default();
 
     let mut description = obj
         .get("description")
         .and_then(Value::as_str)
-        .map(str::to_string);
+        .map(str::to_owned);
     if let Some(values) = enum_values {
         let all_strings = values.iter().all(Value::is_string);
         if (effective == "STRING" || effective.is_empty()) && all_strings {
