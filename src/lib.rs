@@ -206,8 +206,8 @@ pub mod prelude {
     pub use crate::config::RouterConfig;
     pub use crate::provider::{CallContext, Provider};
     pub use crate::router::{
-        AllowedFailsPolicy, Deployment, DeploymentHealth, Fallbacks, ModelInfo, RetryPolicy,
-        RouterBuilder, RoutingStrategy,
+        AllowedFailsPolicy, Candidate, Deployment, DeploymentHealth, Fallbacks, ModelInfo,
+        PickContext, RetryBudget, RetryPolicy, RouterBuilder, RoutingStrategy, Strategy,
     };
 
     pub use crate::accounting::ledger::{Budget, Dimension, Ledger, Period, Quota, Scope};
