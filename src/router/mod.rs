@@ -32,6 +32,8 @@ pub mod retry;
 pub mod strategy;
 
 use std::collections::HashMap;
+
+use crate::fasthash::FastMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -77,7 +79,7 @@ struct Settings {
     max_fallbacks: usize,
     pre_call_checks: bool,
     tag_filtering: bool,
-    aliases: HashMap<String, String>,
+    aliases: FastMap<String, String>,
     wait_for_cooldown: bool,
     /// Retries of every call across its groups, shared by calls (and routers); none: no bound
     /// but `num_retries` and `max_fallbacks`.
@@ -104,11 +106,11 @@ struct Group {
 
 #[derive(Debug, Default)]
 struct Groups {
-    by_name: HashMap<String, Arc<Group>>,
+    by_name: FastMap<String, Arc<Group>>,
     /// Wildcard groups, most specific (longest pattern) first.
     wildcards: Vec<Arc<Group>>,
     /// Every deployment by id (pricing a routed answer).
-    by_id: HashMap<String, Arc<Entry>>,
+    by_id: FastMap<String, Arc<Entry>>,
 }
 
 impl Groups {
@@ -187,7 +189,7 @@ impl Default for RouterBuilder {
                 max_fallbacks: 5,
                 pre_call_checks: false,
                 tag_filtering: false,
-                aliases: HashMap::new(),
+                aliases: FastMap::default(),
                 wait_for_cooldown: false,
                 retry_budget: None,
                 max_attempts: None,
@@ -1533,7 +1535,8 @@ fn merge_options(
         None => remaining,
     });
     o.extra_headers.extend(call.extra_headers.iter().cloned());
-    o.metadata = call.metadata.clone();
+    // The call's metadata is not copied: the resolve and provider stages never read it (the
+    // ledger, cache and callbacks read the call's own).
     if call.mock_response.is_some() {
         o.mock_response = call.mock_response.clone();
     }
