@@ -231,6 +231,11 @@ pub trait StreamObserver: Send + 'static {
     fn on_chunk(&mut self, chunk: &ChatChunk) {
         let _ = chunk;
     }
+    /// The call's usage arrived (the vendor's, or the count the crate made when the vendor
+    /// sent none), right after the chunk that carries it.
+    fn on_usage(&mut self, usage: &Usage) {
+        let _ = usage;
+    }
     /// The stream ended normally; `meta` is complete (latency, time to first token, cost).
     fn on_end(&mut self, meta: &ResponseMeta) {
         let _ = meta;
@@ -419,10 +424,18 @@ impl ChatStream {
             tail.chunk(chunk)?;
         }
         self.note_usage(chunk);
+        self.tell(chunk);
+        Ok(())
+    }
+
+    /// The observers hear of a chunk (and of its usage).
+    fn tell(&mut self, chunk: &ChatChunk) {
         for o in &mut self.observers {
             o.on_chunk(chunk);
+            if let Some(u) = &chunk.usage {
+                o.on_usage(u);
+            }
         }
-        Ok(())
     }
 
     fn note_usage(&mut self, chunk: &ChatChunk) {
@@ -459,9 +472,7 @@ impl ChatStream {
         };
         if let Some(chunk) = &last {
             self.note_usage(chunk);
-            for o in &mut self.observers {
-                o.on_chunk(chunk);
-            }
+            self.tell(chunk);
         }
         let mut work: Vec<BoxFuture<'static, ()>> = Vec::new();
         for o in &mut self.observers {
