@@ -107,7 +107,7 @@ impl Arm {
             (Arm::RouterRetry, _) => "`Router`, 3 deployments, retries + cooldown on",
             (Arm::CacheMiss, _) => "`Router` + cache, miss",
             (Arm::CacheHit, _) => "`Router` + cache, hit",
-            (Arm::Cost, _) => "`Router` + prices + ledger",
+            (Arm::Cost, _) => "`Router` + prices + ledger + metrics",
             (Arm::AsyncOpenAi, _) => "async-openai 0.43",
             (Arm::Genai, _) => "genai 0.7",
         }
@@ -315,6 +315,7 @@ impl Clients {
             .deployment(deployment(&base, "a"))
             .prices(Arc::new(litellm::accounting::PriceTable::builtin()))
             .ledger(ledger.clone())
+            .metrics(litellm::observe::Metrics::new())
             .build()
             .expect("router");
         let aoai = async_openai::Client::with_config(
