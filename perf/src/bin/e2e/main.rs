@@ -268,6 +268,35 @@ fn main() {
             });
             return;
         }
+        Some("loop-stream") => {
+            // `e2e loop-stream ARM N`: N streams read to their end through one arm only.
+            let arm = args
+                .get(1)
+                .and_then(|k| Arm::from_key(k))
+                .expect("loop-stream ARM N");
+            let n: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20_000);
+            let up = Upstream::start(&upstream::Config::default());
+            let clients = Clients::new(up.port);
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            let local = tokio::task::LocalSet::new();
+            local.block_on(&rt, async {
+                for i in 0..1000 {
+                    clients.stream(arm, i).await.expect("warm-up stream");
+                }
+                let cpu0 = litellm_perf::sys::cpu_time();
+                let t0 = Instant::now();
+                for i in 0..n {
+                    clients.stream(arm, i).await.expect("stream");
+                }
+                let wall = t0.elapsed().as_secs_f64() * 1e6 / n as f64;
+                let cpu = (litellm_perf::sys::cpu_time() - cpu0).as_secs_f64() * 1e6 / n as f64;
+                println!("{}: {wall:.1} µs wall, {cpu:.1} µs CPU per stream", arm.key());
+            });
+            return;
+        }
         _ => {}
     }
     let opts = Opts::parse(args).unwrap_or_else(|e| {
