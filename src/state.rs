@@ -27,7 +27,7 @@ const MINUTE_MASK: u64 = (1 << MINUTE_BITS) - 1;
 
 /// A counter that restarts every minute: `(minute, count)` packed in one atomic.
 #[derive(Debug, Default)]
-pub struct MinuteCounter(AtomicU64);
+pub(crate) struct MinuteCounter(AtomicU64);
 
 impl MinuteCounter {
     fn pack(minute: u64, count: u64) -> u64 {
@@ -36,7 +36,7 @@ impl MinuteCounter {
 
     /// Adds `n` in `minute` (restarting from 0 when the stored minute is older); returns the
     /// new count.
-    pub fn add(&self, minute: u64, n: u64) -> u64 {
+    pub(crate) fn add(&self, minute: u64, n: u64) -> u64 {
         let mut cur = self.0.load(Ordering::Relaxed);
         loop {
             let (m, c) = (cur >> COUNT_BITS, cur & COUNT_MASK);
@@ -53,7 +53,7 @@ impl MinuteCounter {
     }
 
     /// The count in `minute` (0 when the stored minute is another one).
-    pub fn get(&self, minute: u64) -> u64 {
+    pub(crate) fn get(&self, minute: u64) -> u64 {
         let cur = self.0.load(Ordering::Relaxed);
         if cur >> COUNT_BITS == (minute & MINUTE_MASK) {
             cur & COUNT_MASK

@@ -20,21 +20,7 @@ type Slot<T> = watch::Receiver<Option<Outcome<T>>>;
 type Map<T> = Mutex<HashMap<CacheKey, (u64, Slot<T>)>>;
 
 /// The calls in flight, by key. `T` is the shared result (cheap to clone, e.g. an `Arc`).
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// use litellm::cache::{CacheKey, Join, SingleFlight};
-///
-/// let flights = SingleFlight::<u32>::new();
-/// let key = CacheKey::from_string("chat:abc");
-/// let Join::Leader(leader) = flights.join(&key) else { unreachable!() };
-/// let Join::Follower(follower) = flights.join(&key) else { unreachable!() };
-/// leader.succeed(42);
-/// assert_eq!(follower.wait().await.unwrap().unwrap(), 42);
-/// assert_eq!(flights.in_flight(), 0);
-/// # }
-/// ```
-pub struct SingleFlight<T> {
+pub(crate) struct SingleFlight<T> {
     map: Arc<Map<T>>,
     next_id: AtomicU64,
 }
@@ -63,7 +49,7 @@ fn lock<T>(map: &Map<T>) -> MutexGuard<'_, HashMap<CacheKey, (u64, Slot<T>)>> {
 
 /// What [`SingleFlight::join`] made of the caller.
 #[derive(Debug)]
-pub enum Join<T> {
+pub(crate) enum Join<T> {
     /// Nobody is making this call: the caller makes it and must report the result.
     Leader(Leader<T>),
     /// The same call is in flight: wait for its result.
@@ -72,12 +58,12 @@ pub enum Join<T> {
 
 impl<T: Clone + Send + Sync + 'static> SingleFlight<T> {
     /// No calls in flight.
-    pub fn new() -> SingleFlight<T> {
+    pub(crate) fn new() -> SingleFlight<T> {
         SingleFlight::default()
     }
 
     /// Joins the call for `key`: leads it when nobody does, follows it otherwise.
-    pub fn join(&self, key: &CacheKey) -> Join<T> {
+    pub(crate) fn join(&self, key: &CacheKey) -> Join<T> {
         let mut map = lock(&self.map);
         if let Some((_, rx)) = map.get(key) {
             // A leader whose sender is gone has been dropped; its Drop removes the entry, but
@@ -99,7 +85,8 @@ impl<T: Clone + Send + Sync + 'static> SingleFlight<T> {
     }
 
     /// Number of calls in flight.
-    pub fn in_flight(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn in_flight(&self) -> usize {
         lock(&self.map).len()
     }
 
@@ -107,7 +94,10 @@ impl<T: Clone + Send + Sync + 'static> SingleFlight<T> {
     /// to it and cloned to every follower (errors too, see [`share_error`](super::share_error)).
     /// The boolean is true for a follower (the caller made no call). When the leader vanishes,
     /// a follower joins again, and may lead and call `fetch` itself.
-    pub async fn run<F, Fut>(&self, key: &CacheKey, fetch: F) -> (Result<T>, bool)
+    /// (The cache's own entry points drive `join` themselves; this is the whole protocol in
+    /// one call, for the tests.)
+    #[cfg(test)]
+    pub(crate) async fn run<F, Fut>(&self, key: &CacheKey, fetch: F) -> (Result<T>, bool)
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T>>,
@@ -136,7 +126,7 @@ impl<T: Clone + Send + Sync + 'static> SingleFlight<T> {
 /// [`fail`](Self::fail); dropping it instead releases the key and wakes the followers, which
 /// then try again.
 #[derive(Debug)]
-pub struct Leader<T> {
+pub(crate) struct Leader<T> {
     key: CacheKey,
     id: u64,
     tx: watch::Sender<Option<Outcome<T>>>,
@@ -145,19 +135,14 @@ pub struct Leader<T> {
 }
 
 impl<T> Leader<T> {
-    /// The key this leader holds.
-    pub fn key(&self) -> &CacheKey {
-        &self.key
-    }
-
     /// Shares a successful result with the followers and releases the key.
-    pub fn succeed(mut self, value: T) {
+    pub(crate) fn succeed(mut self, value: T) {
         self.finish(Some(Ok(value)));
     }
 
     /// Shares a failure with the followers (each gets a copy, without its `source`) and
     /// releases the key.
-    pub fn fail(mut self, error: &Error) {
+    pub(crate) fn fail(mut self, error: &Error) {
         self.finish(Some(Err(Arc::new(super::share_error(error)))));
     }
 
@@ -188,13 +173,13 @@ impl<T> Drop for Leader<T> {
 
 /// A caller waiting for the leader's result.
 #[derive(Debug)]
-pub struct Follower<T> {
+pub(crate) struct Follower<T> {
     rx: Slot<T>,
 }
 
 impl<T: Clone> Follower<T> {
     /// The leader's result, or `None` when the leader was dropped without one (join again).
-    pub async fn wait(mut self) -> Option<Result<T>> {
+    pub(crate) async fn wait(mut self) -> Option<Result<T>> {
         let outcome = self.rx.wait_for(Option::is_some).await.ok()?;
         match &*outcome {
             Some(Ok(v)) => Some(Ok(v.clone())),
@@ -206,6 +191,22 @@ impl<T: Clone> Follower<T> {
 
 #[cfg(test)]
 mod tests {
+    #[tokio::test]
+    async fn a_leader_shares_its_result_with_a_follower_and_leaves() {
+        use super::*;
+        let flights = SingleFlight::<u32>::new();
+        let key = CacheKey::from_string("chat:abc");
+        let Join::Leader(leader) = flights.join(&key) else {
+            panic!("the first call leads")
+        };
+        let Join::Follower(follower) = flights.join(&key) else {
+            panic!("the second call follows")
+        };
+        leader.succeed(42);
+        assert_eq!(follower.wait().await.unwrap().unwrap(), 42);
+        assert_eq!(flights.in_flight(), 0);
+    }
+
     use super::*;
     use crate::ErrorKind;
     use std::sync::atomic::AtomicUsize;

@@ -60,7 +60,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 pub use embed::EmbeddingPlan;
-pub use flight::{Follower, Join, Leader, SingleFlight};
+use flight::{Join, SingleFlight};
 pub use key::{
     CHAT_EXCLUDED, CacheKey, EMBEDDING_EXCLUDED, TEXT_EXCLUDED, chat_canonical, chat_key,
     embedding_canonical, embedding_keys, text_canonical, text_key,

@@ -28,12 +28,12 @@
 //!   `function` are passed through as native Anthropic tools (web search, …);
 //! - `max_completion_tokens`, else `max_tokens`, else [`DEFAULT_MAX_TOKENS`] → `max_tokens`;
 //! - `reasoning_effort` → `thinking: {"type":"enabled","budget_tokens": …}` (see
-//!   [`thinking_budget`]; `none` sends no `thinking`); when thinking is on and the token limit
+//!   `thinking_budget`; `none` sends no `thinking`); when thinking is on and the token limit
 //!   does not exceed the budget, the budget is added to it, as Anthropic needs
 //!   `max_tokens > budget_tokens`;
 //! - `response_format: json_schema` → `output_config.format` on models that have structured
 //!   outputs, or a forced tool named [`JSON_TOOL_NAME`] on older ones (see
-//!   [`supports_output_format`]; the provider parameter `anthropic_json_mode` = `tool` or
+//!   `supports_output_format`; the provider parameter `anthropic_json_mode` = `tool` or
 //!   `output_config` overrides); `json_object` always uses the forced tool with an open object
 //!   schema. The tool's input comes back as the message's text content;
 //! - `stop` → `stop_sequences` (whitespace-only sequences, which Anthropic rejects, are
@@ -110,14 +110,7 @@ pub struct Anthropic;
 
 /// The Messages endpoint for a base URL: `{base}/v1/messages`, or the base itself when it
 /// already ends with `/v1/messages`, or `{base}/messages` when it ends with `/v1`.
-///
-/// ```
-/// use litellm::provider::anthropic::messages_url;
-/// assert_eq!(messages_url("https://api.anthropic.com"), "https://api.anthropic.com/v1/messages");
-/// assert_eq!(messages_url("http://proxy/v1/"), "http://proxy/v1/messages");
-/// assert_eq!(messages_url("http://proxy/v1/messages?k=1"), "http://proxy/v1/messages?k=1");
-/// ```
-pub fn messages_url(base: &str) -> String {
+pub(crate) fn messages_url(base: &str) -> String {
     let (b, query) = match base.split_once('?') {
         Some((b, q)) => (b, Some(q)),
         None => (base, None),
@@ -140,14 +133,7 @@ pub fn messages_url(base: &str) -> String {
 /// The thinking budget (`budget_tokens`) for a `reasoning_effort`: `minimal` and `low` 1024
 /// (Anthropic's minimum), `medium` 2048, `high` 4096 (LiteLLM's values), `xhigh` 8192,
 /// `max` 16384; `None` for `none` (no thinking) and unknown values.
-///
-/// ```
-/// use litellm::ReasoningEffort;
-/// use litellm::provider::anthropic::thinking_budget;
-/// assert_eq!(thinking_budget(&ReasoningEffort::Medium), Some(2048));
-/// assert_eq!(thinking_budget(&ReasoningEffort::None), None);
-/// ```
-pub fn thinking_budget(effort: &ReasoningEffort) -> Option<u32> {
+pub(crate) fn thinking_budget(effort: &ReasoningEffort) -> Option<u32> {
     match effort {
         ReasoningEffort::Minimal | ReasoningEffort::Low => Some(1024),
         ReasoningEffort::Medium => Some(2048),
@@ -161,14 +147,7 @@ pub fn thinking_budget(effort: &ReasoningEffort) -> Option<u32> {
 /// Whether a model has structured outputs (`output_config.format`): false for the Claude 2 and
 /// 3 families and for Claude Sonnet 4 / Opus 4 (4.0), true for everything else, newer and
 /// unknown names included.
-///
-/// ```
-/// use litellm::provider::anthropic::supports_output_format;
-/// assert!(supports_output_format("claude-sonnet-4-5-20250929"));
-/// assert!(!supports_output_format("claude-sonnet-4-20250514"));
-/// assert!(!supports_output_format("claude-3-5-haiku-latest"));
-/// ```
-pub fn supports_output_format(model: &str) -> bool {
+pub(crate) fn supports_output_format(model: &str) -> bool {
     let m = model.trim().to_ascii_lowercase();
     if m.starts_with("claude-2") || m.starts_with("claude-3") || m.starts_with("claude-instant") {
         return false;
@@ -191,14 +170,7 @@ pub fn supports_output_format(model: &str) -> bool {
 /// Maps an Anthropic `stop_reason` to OpenAI's finish reason (LiteLLM's table, with
 /// `pause_turn` → `stop` and `model_context_window_exceeded` → `length`); unknown values are
 /// kept in [`FinishReason::Other`].
-///
-/// ```
-/// use litellm::FinishReason;
-/// use litellm::provider::anthropic::map_stop_reason;
-/// assert_eq!(map_stop_reason("tool_use"), FinishReason::ToolCalls);
-/// assert_eq!(map_stop_reason("refusal"), FinishReason::ContentFilter);
-/// ```
-pub fn map_stop_reason(reason: &str) -> FinishReason {
+pub(crate) fn map_stop_reason(reason: &str) -> FinishReason {
     match reason {
         "end_turn" | "stop_sequence" | "pause_turn" => FinishReason::Stop,
         "max_tokens" | "model_context_window_exceeded" | "compaction" => FinishReason::Length,
@@ -323,3 +295,44 @@ use stream::AnthropicDecoder;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod helper_examples {
+    #[test]
+    fn messages_url() {
+        use crate::provider::anthropic::messages_url;
+        assert_eq!(
+            messages_url("https://api.anthropic.com"),
+            "https://api.anthropic.com/v1/messages"
+        );
+        assert_eq!(messages_url("http://proxy/v1/"), "http://proxy/v1/messages");
+        assert_eq!(
+            messages_url("http://proxy/v1/messages?k=1"),
+            "http://proxy/v1/messages?k=1"
+        );
+    }
+
+    #[test]
+    fn thinking_budget() {
+        use crate::ReasoningEffort;
+        use crate::provider::anthropic::thinking_budget;
+        assert_eq!(thinking_budget(&ReasoningEffort::Medium), Some(2048));
+        assert_eq!(thinking_budget(&ReasoningEffort::None), None);
+    }
+
+    #[test]
+    fn supports_output_format() {
+        use crate::provider::anthropic::supports_output_format;
+        assert!(supports_output_format("claude-sonnet-4-5-20250929"));
+        assert!(!supports_output_format("claude-sonnet-4-20250514"));
+        assert!(!supports_output_format("claude-3-5-haiku-latest"));
+    }
+
+    #[test]
+    fn map_stop_reason() {
+        use crate::FinishReason;
+        use crate::provider::anthropic::map_stop_reason;
+        assert_eq!(map_stop_reason("tool_use"), FinishReason::ToolCalls);
+        assert_eq!(map_stop_reason("refusal"), FinishReason::ContentFilter);
+    }
+}

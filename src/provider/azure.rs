@@ -33,19 +33,12 @@ pub const DEFAULT_API_VERSION: &str = "2024-10-21";
 pub struct Azure;
 
 /// The URL of an Azure OpenAI operation (`path` is `chat/completions`, `embeddings`, …).
-///
-/// ```
-/// use litellm::provider::azure::azure_url;
-/// assert_eq!(
-///     azure_url("https://res.openai.azure.com/", "gpt4o", "2024-10-21", "chat/completions").unwrap(),
-///     "https://res.openai.azure.com/openai/deployments/gpt4o/chat/completions?api-version=2024-10-21"
-/// );
-/// assert_eq!(
-///     azure_url("https://res.openai.azure.com", "gpt4o", "v1", "chat/completions").unwrap(),
-///     "https://res.openai.azure.com/openai/v1/chat/completions"
-/// );
-/// ```
-pub fn azure_url(base: &str, deployment: &str, api_version: &str, path: &str) -> Result<String> {
+pub(crate) fn azure_url(
+    base: &str,
+    deployment: &str,
+    api_version: &str,
+    path: &str,
+) -> Result<String> {
     if deployment.is_empty()
         || deployment == "."
         || deployment == ".."
@@ -190,6 +183,34 @@ mod tests {
         assert_eq!(
             u("https://apim.example.com/?subscription-key=s", "2024-10-21"),
             "https://apim.example.com/openai/deployments/dep/embeddings?subscription-key=s&api-version=2024-10-21"
+        );
+    }
+}
+
+#[cfg(test)]
+mod helper_examples {
+    #[test]
+    fn azure_url() {
+        use crate::provider::azure::azure_url;
+        assert_eq!(
+            azure_url(
+                "https://res.openai.azure.com/",
+                "gpt4o",
+                "2024-10-21",
+                "chat/completions"
+            )
+            .unwrap(),
+            "https://res.openai.azure.com/openai/deployments/gpt4o/chat/completions?api-version=2024-10-21"
+        );
+        assert_eq!(
+            azure_url(
+                "https://res.openai.azure.com",
+                "gpt4o",
+                "v1",
+                "chat/completions"
+            )
+            .unwrap(),
+            "https://res.openai.azure.com/openai/v1/chat/completions"
         );
     }
 }

@@ -75,14 +75,7 @@ pub struct Cohere;
 
 /// The URL of a Cohere v2 operation (`op` is `chat` or `embed`). A base that already ends with
 /// an API version or an operation is trimmed first; a query string stays at the end.
-///
-/// ```
-/// use litellm::provider::cohere::cohere_url;
-/// assert_eq!(cohere_url("https://api.cohere.com", "chat"), "https://api.cohere.com/v2/chat");
-/// assert_eq!(cohere_url("https://proxy/cohere/v2/", "embed"), "https://proxy/cohere/v2/embed");
-/// assert_eq!(cohere_url("https://proxy/v1/chat?k=1", "chat"), "https://proxy/v2/chat?k=1");
-/// ```
-pub fn cohere_url(base: &str, op: &str) -> String {
+pub(crate) fn cohere_url(base: &str, op: &str) -> String {
     let (b, query) = match base.split_once('?') {
         Some((b, q)) => (b, Some(q)),
         None => (base, None),
@@ -1550,5 +1543,25 @@ mod tests {
                 ErrorKind::InvalidResponse
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod helper_examples {
+    #[test]
+    fn cohere_url() {
+        use crate::provider::cohere::cohere_url;
+        assert_eq!(
+            cohere_url("https://api.cohere.com", "chat"),
+            "https://api.cohere.com/v2/chat"
+        );
+        assert_eq!(
+            cohere_url("https://proxy/cohere/v2/", "embed"),
+            "https://proxy/cohere/v2/embed"
+        );
+        assert_eq!(
+            cohere_url("https://proxy/v1/chat?k=1", "chat"),
+            "https://proxy/v2/chat?k=1"
+        );
     }
 }

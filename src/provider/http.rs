@@ -252,7 +252,7 @@ pub async fn read_answer<T: DeserializeOwned>(
 }
 
 /// Decodes a JSON answer (see [`read_answer`]).
-pub fn decode_answer<T: DeserializeOwned>(
+pub(crate) fn decode_answer<T: DeserializeOwned>(
     cx: &CallContext,
     body: &[u8],
     key: &str,
@@ -299,7 +299,7 @@ pub fn decode_answer<T: DeserializeOwned>(
 
 /// Joins a base URL and a path with exactly one slash; a query string on the base (an API
 /// gateway's `?subscription-key=…`) stays at the end.
-pub fn join_url(base: &str, path: &str) -> String {
+pub(crate) fn join_url(base: &str, path: &str) -> String {
     let (base, query) = match base.split_once('?') {
         Some((b, q)) => (b, Some(q)),
         None => (base, None),
@@ -337,7 +337,7 @@ pub(crate) fn check_path_model(model: &str) -> Result<()> {
 }
 
 /// Adds `name=value` to a URL's query string.
-pub fn add_query(url: &str, name: &str, value: &str) -> String {
+pub(crate) fn add_query(url: &str, name: &str, value: &str) -> String {
     let sep = if url.contains('?') { '&' } else { '?' };
     format!("{url}{sep}{name}={value}")
 }

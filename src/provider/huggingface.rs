@@ -91,7 +91,7 @@ fn host(base: &str) -> &str {
 }
 
 /// True when `base` is the Inference Providers router.
-pub fn is_router(base: &str) -> bool {
+pub(crate) fn is_router(base: &str) -> bool {
     let h = host(base);
     h.eq_ignore_ascii_case(ROUTER_HOST)
         || h.to_ascii_lowercase()
@@ -117,14 +117,7 @@ fn with_query(mut url: String, query: Option<&str>) -> String {
 
 /// The chat URL for a base: the base itself when it already ends with `/chat/completions`,
 /// otherwise `{base}/v1/chat/completions` with `/v1` added when missing.
-///
-/// ```
-/// use litellm::provider::huggingface::chat_url;
-/// assert_eq!(chat_url("https://router.huggingface.co/v1"), "https://router.huggingface.co/v1/chat/completions");
-/// assert_eq!(chat_url("http://tgi:8080"), "http://tgi:8080/v1/chat/completions");
-/// assert_eq!(chat_url("https://x.endpoints.huggingface.cloud/v1/"), "https://x.endpoints.huggingface.cloud/v1/chat/completions");
-/// ```
-pub fn chat_url(base: &str) -> String {
+pub(crate) fn chat_url(base: &str) -> String {
     openai_url(base, "chat/completions")
 }
 
@@ -143,16 +136,7 @@ fn openai_url(base: &str, path: &str) -> String {
 
 /// Where embeddings go for a base and model: the feature-extraction pipeline (router, or a base
 /// ending with `/hf-inference`) or OpenAI's `/v1/embeddings` (any other base).
-///
-/// ```
-/// use litellm::provider::huggingface::embeddings_url;
-/// assert_eq!(
-///     embeddings_url("https://router.huggingface.co/v1", "BAAI/bge-m3"),
-///     "https://router.huggingface.co/hf-inference/models/BAAI/bge-m3/pipeline/feature-extraction"
-/// );
-/// assert_eq!(embeddings_url("http://tei:8080", "x"), "http://tei:8080/v1/embeddings");
-/// ```
-pub fn embeddings_url(base: &str, model: &str) -> String {
+pub(crate) fn embeddings_url(base: &str, model: &str) -> String {
     match pipeline_base(base) {
         Some((root, query)) => with_query(
             format!("{root}/models/{model}/pipeline/feature-extraction"),
@@ -660,5 +644,38 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.message(), "Model is loading");
+    }
+}
+
+#[cfg(test)]
+mod helper_examples {
+    #[test]
+    fn chat_url() {
+        use crate::provider::huggingface::chat_url;
+        assert_eq!(
+            chat_url("https://router.huggingface.co/v1"),
+            "https://router.huggingface.co/v1/chat/completions"
+        );
+        assert_eq!(
+            chat_url("http://tgi:8080"),
+            "http://tgi:8080/v1/chat/completions"
+        );
+        assert_eq!(
+            chat_url("https://x.endpoints.huggingface.cloud/v1/"),
+            "https://x.endpoints.huggingface.cloud/v1/chat/completions"
+        );
+    }
+
+    #[test]
+    fn embeddings_url() {
+        use crate::provider::huggingface::embeddings_url;
+        assert_eq!(
+            embeddings_url("https://router.huggingface.co/v1", "BAAI/bge-m3"),
+            "https://router.huggingface.co/hf-inference/models/BAAI/bge-m3/pipeline/feature-extraction"
+        );
+        assert_eq!(
+            embeddings_url("http://tei:8080", "x"),
+            "http://tei:8080/v1/embeddings"
+        );
     }
 }

@@ -491,7 +491,7 @@ impl CallContext {
         self.require_api_key().map(http::Auth::Bearer)
     }
 
-    /// The URL of `path` under the base URL ([`http::join_url`]: exactly one slash between
+    /// The URL of `path` under the base URL (`http::join_url`: exactly one slash between
     /// them, a query on the base kept at the end), or the `Config` error of
     /// [`require_api_base`](Self::require_api_base) when the call has no base URL.
     ///

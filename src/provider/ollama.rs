@@ -64,14 +64,7 @@ pub struct Ollama;
 
 /// The URL of an Ollama API operation (`op` is `chat` or `embed`): `{base}/api/{op}`, with a
 /// trailing `/api` or `/v1` of the base dropped first; a query string stays at the end.
-///
-/// ```
-/// use litellm::provider::ollama::ollama_url;
-/// assert_eq!(ollama_url("http://localhost:11434", "chat"), "http://localhost:11434/api/chat");
-/// assert_eq!(ollama_url("http://h:11434/v1/", "embed"), "http://h:11434/api/embed");
-/// assert_eq!(ollama_url("https://ollama.com/api", "chat"), "https://ollama.com/api/chat");
-/// ```
-pub fn ollama_url(base: &str, op: &str) -> String {
+pub(crate) fn ollama_url(base: &str, op: &str) -> String {
     let (b, query) = match base.split_once('?') {
         Some((b, q)) => (b, Some(q)),
         None => (base, None),
@@ -1184,6 +1177,26 @@ mod tests {
         assert_eq!(
             embed_response(w, "x").unwrap_err().kind(),
             ErrorKind::InvalidResponse
+        );
+    }
+}
+
+#[cfg(test)]
+mod helper_examples {
+    #[test]
+    fn ollama_url() {
+        use crate::provider::ollama::ollama_url;
+        assert_eq!(
+            ollama_url("http://localhost:11434", "chat"),
+            "http://localhost:11434/api/chat"
+        );
+        assert_eq!(
+            ollama_url("http://h:11434/v1/", "embed"),
+            "http://h:11434/api/embed"
+        );
+        assert_eq!(
+            ollama_url("https://ollama.com/api", "chat"),
+            "https://ollama.com/api/chat"
         );
     }
 }

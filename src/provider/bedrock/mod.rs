@@ -173,7 +173,7 @@ pub struct Bedrock;
 ///     "model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse"
 /// );
 /// ```
-pub fn model_path(model_id: &str, op: &str) -> String {
+pub(crate) fn model_path(model_id: &str, op: &str) -> String {
     format!("model/{}/{op}", sigv4::uri_encode(model_id, false))
 }
 

@@ -194,19 +194,7 @@ fn finish_url(mut url: String, query: Option<&str>, stream: bool) -> String {
 
 /// The URL of a Gemini API method (`generateContent`, `streamGenerateContent`,
 /// `embedContent`, `batchEmbedContents`) for `model`; streaming adds `alt=sse`.
-///
-/// ```
-/// use litellm::provider::gemini::gemini_url;
-/// assert_eq!(
-///     gemini_url("https://generativelanguage.googleapis.com", "gemini-2.5-flash", "streamGenerateContent", true).unwrap(),
-///     "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
-/// );
-/// assert_eq!(
-///     gemini_url("https://gw.example.com/v1beta/", "tunedModels/t1", "generateContent", false).unwrap(),
-///     "https://gw.example.com/v1beta/tunedModels/t1:generateContent"
-/// );
-/// ```
-pub fn gemini_url(base: &str, model: &str, method: &str, stream: bool) -> Result<String> {
+pub(crate) fn gemini_url(base: &str, model: &str, method: &str, stream: bool) -> Result<String> {
     check_model(model)?;
     let (b, query) = split_query(base);
     let host_only = b
@@ -239,20 +227,7 @@ const VERTEX_PARTNERS: &[&str] = &[
 /// `base` replaces the regional host (see the module docs for bases that already name the
 /// project or the model); without one, `location` picks the host (`global` →
 /// `aiplatform.googleapis.com`). The project is required unless the base names it.
-///
-/// ```
-/// use litellm::provider::gemini::vertex_url;
-/// assert_eq!(
-///     vertex_url(None, Some("my-proj"), "europe-west4", "gemini-2.5-pro", "generateContent", false).unwrap(),
-///     "https://europe-west4-aiplatform.googleapis.com/v1/projects/my-proj/locations/europe-west4/publishers/google/models/gemini-2.5-pro:generateContent"
-/// );
-/// assert_eq!(
-///     vertex_url(None, Some("p"), "global", "gemini-2.5-flash", "streamGenerateContent", true).unwrap(),
-///     "https://aiplatform.googleapis.com/v1/projects/p/locations/global/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
-/// );
-/// assert!(vertex_url(None, None, "us-central1", "gemini-2.5-pro", "generateContent", false).is_err());
-/// ```
-pub fn vertex_url(
+pub(crate) fn vertex_url(
     base: Option<&str>,
     project: Option<&str>,
     location: &str,
@@ -693,5 +668,73 @@ mod tests {
             other,
         ));
         assert_eq!(e.kind(), ErrorKind::BadRequest);
+    }
+}
+
+#[cfg(test)]
+mod helper_examples {
+    #[test]
+    fn gemini_url() {
+        use crate::provider::gemini::gemini_url;
+        assert_eq!(
+            gemini_url(
+                "https://generativelanguage.googleapis.com",
+                "gemini-2.5-flash",
+                "streamGenerateContent",
+                true
+            )
+            .unwrap(),
+            "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+        );
+        assert_eq!(
+            gemini_url(
+                "https://gw.example.com/v1beta/",
+                "tunedModels/t1",
+                "generateContent",
+                false
+            )
+            .unwrap(),
+            "https://gw.example.com/v1beta/tunedModels/t1:generateContent"
+        );
+    }
+
+    #[test]
+    fn vertex_url() {
+        use crate::provider::gemini::vertex_url;
+        assert_eq!(
+            vertex_url(
+                None,
+                Some("my-proj"),
+                "europe-west4",
+                "gemini-2.5-pro",
+                "generateContent",
+                false
+            )
+            .unwrap(),
+            "https://europe-west4-aiplatform.googleapis.com/v1/projects/my-proj/locations/europe-west4/publishers/google/models/gemini-2.5-pro:generateContent"
+        );
+        assert_eq!(
+            vertex_url(
+                None,
+                Some("p"),
+                "global",
+                "gemini-2.5-flash",
+                "streamGenerateContent",
+                true
+            )
+            .unwrap(),
+            "https://aiplatform.googleapis.com/v1/projects/p/locations/global/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+        );
+        assert!(
+            vertex_url(
+                None,
+                None,
+                "us-central1",
+                "gemini-2.5-pro",
+                "generateContent",
+                false
+            )
+            .is_err()
+        );
     }
 }

@@ -293,7 +293,10 @@ fn main() {
                 }
                 let wall = t0.elapsed().as_secs_f64() * 1e6 / n as f64;
                 let cpu = (litellm_perf::sys::cpu_time() - cpu0).as_secs_f64() * 1e6 / n as f64;
-                println!("{}: {wall:.1} µs wall, {cpu:.1} µs CPU per stream", arm.key());
+                println!(
+                    "{}: {wall:.1} µs wall, {cpu:.1} µs CPU per stream",
+                    arm.key()
+                );
             });
             return;
         }
